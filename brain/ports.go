@@ -1,0 +1,103 @@
+package brain
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// History stores every message and serves context windows.
+type History interface {
+	// Append stores r and sets r.ID.
+	Append(ctx context.Context, r *Record) error
+	// Recent returns the last n messages of the conversation after its last
+	// reset, oldest first. Failed replies are included (callers filter).
+	Recent(ctx context.Context, k ConvKey, n int) ([]Record, error)
+	// Reset starts a fresh context window for the conversation; stored
+	// messages are kept.
+	Reset(ctx context.Context, k ConvKey) error
+	// DeleteUser removes every message and identity of a user on a
+	// platform and reports how many messages were deleted.
+	DeleteUser(ctx context.Context, p Platform, userID string) (int64, error)
+	// Between returns every message with from <= Time < to, oldest first.
+	Between(ctx context.Context, from, to time.Time) ([]Record, error)
+}
+
+// ChatMessage is one message of a prompt.
+type ChatMessage struct {
+	Role    Role
+	Content string
+}
+
+// ChatRequest asks a model for one reply.
+type ChatRequest struct {
+	Model    string
+	Messages []ChatMessage
+	// Options are per-expert generation options; the LLM adds its fixed
+	// options (num_ctx, keep_alive) to every request.
+	Options map[string]any
+}
+
+// ChatStats are the model's figures for one reply.
+type ChatStats struct {
+	PromptTokens int
+	ReplyTokens  int
+	LoadDuration time.Duration
+	Total        time.Duration
+	// DoneReason is "stop", "length" or "load".
+	DoneReason string
+}
+
+// LLM streams chat replies from a model server.
+type LLM interface {
+	// Chat streams the reply, calling fn with each new piece of text in
+	// order. An error returned by fn aborts the request.
+	Chat(ctx context.Context, req ChatRequest, fn func(delta string) error) (ChatStats, error)
+}
+
+// Embedder turns texts into vectors.
+type Embedder interface {
+	Embed(ctx context.Context, model string, texts []string) ([][]float32, error)
+}
+
+// Errors an LLM wraps so that the brain can tell the user what happened.
+var (
+	// ErrModelUnavailable: the model server cannot be reached.
+	ErrModelUnavailable = errors.New("model server unavailable")
+	// ErrModelNotFound: the server does not have the model.
+	ErrModelNotFound = errors.New("model not found")
+)
+
+// ErrStoreUnavailable is wrapped by History implementations when the
+// database cannot be reached.
+var ErrStoreUnavailable = errors.New("store unavailable")
+
+// Router decides which expert answers a text.
+type Router interface {
+	Route(ctx context.Context, text string) Decision
+}
+
+// Memory is one long-term memory of a user.
+type Memory struct {
+	ID       string
+	Text     string
+	Distance float64
+	Time     time.Time
+}
+
+// Recall serves long-term memories of a user.
+type Recall interface {
+	// Top returns the k memories nearest to text.
+	Top(ctx context.Context, p Platform, userID, text string, k int) ([]Memory, error)
+}
+
+// Clock tells the time; tests and the night job inject a fixed one.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the wall clock.
+type SystemClock struct{}
+
+// Now returns time.Now().
+func (SystemClock) Now() time.Time { return time.Now() }

@@ -1,0 +1,138 @@
+package brain
+
+import (
+	"context"
+	"strings"
+	"sync"
+)
+
+// ReplyKind tells an adapter what a reply is.
+type ReplyKind string
+
+// Reply kinds.
+const (
+	// ReplyAnswer is a model's answer.
+	ReplyAnswer ReplyKind = "answer"
+	// ReplyCommand is the answer to a command.
+	ReplyCommand ReplyKind = "command"
+	// ReplyError is a Turkish message telling the user something failed.
+	ReplyError ReplyKind = "error"
+)
+
+// Reply is the final reply to one message. Text is Markdown (fenced code
+// blocks, **bold**, `code`); the adapter renders and splits it.
+type Reply struct {
+	Kind     ReplyKind
+	Text     string
+	Decision *Decision
+}
+
+// Sink receives a reply as it is generated. The brain calls Delta zero or
+// more times, in order, from one goroutine, then Done exactly once. The
+// concatenated deltas may differ from the final text (for example when the
+// model fails half-way): the final text is what the user must end up with.
+type Sink interface {
+	// Delta appends a piece of Markdown to the reply being shown.
+	Delta(text string)
+	// Done delivers the final reply.
+	Done(r Reply)
+}
+
+// Handler is what an adapter needs from the brain: it takes a message,
+// queues it behind earlier messages of the same conversation, and returns
+// at once; the reply arrives on the sink.
+type Handler interface {
+	Submit(ctx context.Context, m Message, s Sink)
+}
+
+// Command is a chat command the brain understands.
+type Command struct {
+	// Name without the slash, e.g. "reset".
+	Name string
+	// Description in Turkish, for setMyCommands and slash commands.
+	Description string
+	// Args names the argument, if any, e.g. "uzman".
+	Args string
+	// Admin commands work only for users the adapter marks as admin.
+	Admin bool
+}
+
+// Commands lists the commands for adapters to register, admin ones last.
+func Commands() []Command {
+	return []Command{
+		{Name: "start", Description: "Karşılama ve neler yapabildiğim"},
+		{Name: "help", Description: "Komutlar ve kullanım"},
+		{Name: "reset", Description: "Kısa süreli bağlamımı temizle"},
+		{Name: "expert", Description: "Uzman seç: /expert python_coder, /expert auto", Args: "uzman"},
+		{Name: "experts", Description: "Uzmanları listele"},
+		{Name: "why", Description: "Son cevabı hangi uzmanın neden verdiğini göster"},
+		{Name: "wipe", Description: "(yönetici) Bir kullanıcının tüm hafızasını sil", Args: "kullanıcı", Admin: true},
+	}
+}
+
+// FuncSink adapts two functions to a Sink; nil functions are skipped.
+type FuncSink struct {
+	OnDelta func(string)
+	OnDone  func(Reply)
+}
+
+// Delta calls OnDelta.
+func (f FuncSink) Delta(s string) {
+	if f.OnDelta != nil {
+		f.OnDelta(s)
+	}
+}
+
+// Done calls OnDone.
+func (f FuncSink) Done(r Reply) {
+	if f.OnDone != nil {
+		f.OnDone(r)
+	}
+}
+
+// Collector is a Sink that keeps everything it is given; safe for
+// concurrent use. Useful to adapters' tests and to the terminal chat.
+type Collector struct {
+	mu     sync.Mutex
+	deltas strings.Builder
+	reply  *Reply
+	done   chan struct{}
+	once   sync.Once
+}
+
+// NewCollector returns an empty Collector.
+func NewCollector() *Collector { return &Collector{done: make(chan struct{})} }
+
+// Delta records a delta.
+func (c *Collector) Delta(s string) {
+	c.mu.Lock()
+	c.deltas.WriteString(s)
+	c.mu.Unlock()
+}
+
+// Done records the reply and releases Wait.
+func (c *Collector) Done(r Reply) {
+	c.mu.Lock()
+	c.reply = &r
+	c.mu.Unlock()
+	c.once.Do(func() { close(c.done) })
+}
+
+// Wait blocks until Done or ctx ends.
+func (c *Collector) Wait(ctx context.Context) (Reply, error) {
+	select {
+	case <-c.done:
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return *c.reply, nil
+	case <-ctx.Done():
+		return Reply{}, ctx.Err()
+	}
+}
+
+// Streamed returns the concatenated deltas so far.
+func (c *Collector) Streamed() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.deltas.String()
+}
