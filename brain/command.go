@@ -1,0 +1,223 @@
+package brain
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// parseCommand splits "/name@bot args" into its name and arguments. The
+// name must be one word of ASCII letters, digits and underscores, so a
+// pasted path such as "/usr/bin/python" is a message, not a command.
+func parseCommand(text string) (name, args string, ok bool) {
+	if !strings.HasPrefix(text, "/") {
+		return "", "", false
+	}
+	head, rest, _ := strings.Cut(text[1:], " ")
+	if i := strings.IndexAny(head, "\n\t"); i >= 0 {
+		rest = head[i+1:] + " " + rest
+		head = head[:i]
+	}
+	head, _, _ = strings.Cut(head, "@")
+	if head == "" || len(head) > 32 {
+		return "", "", false
+	}
+	for _, r := range head {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return "", "", false
+		}
+	}
+	return strings.ToLower(head), strings.TrimSpace(rest), true
+}
+
+// command answers one chat command.
+func (b *Brain) command(ctx context.Context, m Message, name, args string) Reply {
+	reply := func(format string, a ...any) Reply {
+		return Reply{Kind: ReplyCommand, Text: fmt.Sprintf(format, a...)}
+	}
+	for _, c := range Commands() {
+		if c.Name == name && c.Admin && !m.Admin {
+			return reply("%s", msgAdminOnly)
+		}
+	}
+	switch name {
+	case "start":
+		return reply("%s", b.welcome(m.UserName))
+	case "help":
+		return reply("%s", helpText())
+	case "reset":
+		if err := b.history.Reset(ctx, m.Key()); err != nil {
+			b.log.Error("reset context", "conv", m.Key().String(), "err", err)
+			return Reply{Kind: ReplyError, Text: msgStoreDown}
+		}
+		return reply("%s", msgResetDone)
+	case "expert":
+		return b.setExpert(m.Key(), args)
+	case "experts":
+		return reply("%s", b.expertList())
+	case "why":
+		return b.why(ctx, m.Key())
+	case "wipe":
+		return b.wipe(ctx, m, args)
+	}
+	return reply(msgUnknownCmd, name)
+}
+
+func (b *Brain) welcome(name string) string {
+	hello := "Merhaba!"
+	if name != "" {
+		hello = fmt.Sprintf("Merhaba %s!", oneLine(name, 64))
+	}
+	return hello + " Ben EVO-TR, kendi bilgisayarında çalışan Türkçe yapay zekâ asistanınım.\n\n" +
+		"Bana her konuda yazabilirsin; her mesajı en uygun uzmana yönlendiririm:\n" + b.expertLines() +
+		"\nKonuşmalarımızı hatırlarım; geceleri öğrendiklerimi düzenlerim.\nKomutlar için /help yaz."
+}
+
+func helpText() string {
+	var b strings.Builder
+	b.WriteString("Kullanabileceğin komutlar:\n")
+	for _, c := range Commands() {
+		if c.Admin {
+			continue
+		}
+		arg := ""
+		if c.Args != "" {
+			arg = " <" + c.Args + ">"
+		}
+		fmt.Fprintf(&b, "/%s%s — %s\n", c.Name, arg, c.Description)
+	}
+	b.WriteString("\nGruplarda bana @adımla seslen ya da mesajıma yanıt ver.")
+	return b.String()
+}
+
+// expertNames lists the experts a user can choose, base first.
+func (b *Brain) expertNames() []string {
+	names := make([]string, 0, len(b.experts))
+	for n := range b.experts {
+		if n != b.cfg.Base.Name {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return append([]string{b.cfg.Base.Name}, names...)
+}
+
+func (b *Brain) expertLines() string {
+	var s strings.Builder
+	for _, n := range b.expertNames() {
+		e := b.experts[n]
+		desc := e.Description
+		if n == b.cfg.Base.Name && desc == "" {
+			desc = "temel model; emin olmadığımda o cevaplar"
+		}
+		fmt.Fprintf(&s, "• %s — %s\n", n, oneLine(desc, 120))
+	}
+	return s.String()
+}
+
+func (b *Brain) expertList() string {
+	return "Uzmanlar:\n" + b.expertLines() + "\nBirini seçmek için: /expert <ad>; otomatiğe dönmek için: /expert auto"
+}
+
+func (b *Brain) setExpert(k ConvKey, args string) Reply {
+	want := strings.ToLower(strings.TrimSpace(args))
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	s := b.sessions[k]
+	if s == nil {
+		s = &session{}
+		b.sessions[k] = s
+	}
+	switch {
+	case want == "":
+		cur := "otomatik"
+		if s.forced != "" {
+			cur = s.forced
+		}
+		return Reply{Kind: ReplyCommand, Text: fmt.Sprintf("Şu anki seçim: **%s**.\n\n%s", cur, b.expertList())}
+	case want == "auto" || want == "otomatik":
+		s.forced = ""
+		return Reply{Kind: ReplyCommand, Text: msgExpertAuto}
+	}
+	if _, ok := b.experts[want]; !ok {
+		return Reply{Kind: ReplyCommand, Text: fmt.Sprintf(msgExpertUnknown, oneLine(args, 40), b.expertList())}
+	}
+	s.forced = want
+	return Reply{Kind: ReplyCommand, Text: fmt.Sprintf(msgExpertSet, want)}
+}
+
+// why shows the last decision: from memory, else from the stored reply.
+func (b *Brain) why(ctx context.Context, k ConvKey) Reply {
+	b.mu.Lock()
+	var d *Decision
+	if s := b.sessions[k]; s != nil && s.last != nil {
+		c := *s.last
+		d = &c
+	}
+	b.mu.Unlock()
+	if d == nil {
+		recs, err := b.history.Recent(ctx, k, b.cfg.ContextMessages)
+		if err != nil && errors.Is(err, ErrStoreUnavailable) {
+			return Reply{Kind: ReplyError, Text: msgStoreDown}
+		}
+		for i := len(recs) - 1; i >= 0 && d == nil; i-- {
+			d = recs[i].Decision
+		}
+	}
+	if d == nil {
+		return Reply{Kind: ReplyCommand, Text: msgNoDecision}
+	}
+	return Reply{Kind: ReplyCommand, Text: explainDecision(*d), Decision: d}
+}
+
+func explainDecision(d Decision) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "Son cevabı **%s** verdi (model: `%s`).\n", d.Expert, d.Model)
+	switch {
+	case d.Forced:
+		s.WriteString("Bu uzmanı sen seçtin (/expert). Otomatiğe dönmek için: /expert auto")
+		return s.String()
+	case d.Fallback && d.Candidate != "":
+		fmt.Fprintf(&s, "Yönlendirici en çok **%s** uzmanını düşündü ama emin değildi (güven %%%.0f), bu yüzden temel model cevap verdi.",
+			d.Candidate, d.Confidence*100)
+	case d.Fallback:
+		s.WriteString("Yönlendirici devrede değildi; temel model cevap verdi.")
+	default:
+		fmt.Fprintf(&s, "Yönlendiricinin güveni: %%%.0f.", d.Confidence*100)
+	}
+	if d.RunnerUp != "" {
+		fmt.Fprintf(&s, "\nİkinci aday: %s (%%%.0f).", d.RunnerUp, d.RunnerUpConfidence*100)
+	}
+	return s.String()
+}
+
+// wipe deletes a user's messages and long-term memories (admins only).
+// With no argument it wipes the admin's own data.
+func (b *Brain) wipe(ctx context.Context, m Message, args string) Reply {
+	target := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(args), "@"))
+	if target == "" {
+		target = m.UserID
+	}
+	n, err := b.history.DeleteUser(ctx, m.Platform, target)
+	if err != nil {
+		b.log.Error("wipe user", "platform", m.Platform, "user", target, "err", err)
+		return Reply{Kind: ReplyError, Text: msgStoreDown}
+	}
+	b.mu.Lock()
+	for k := range b.sessions {
+		if k.Platform == m.Platform && k.UserID == target {
+			delete(b.sessions, k)
+		}
+	}
+	b.mu.Unlock()
+	if b.forget != nil {
+		if err := b.forget.ForgetUser(ctx, m.Platform, target); err != nil {
+			b.log.Error("wipe long-term memory", "platform", m.Platform, "user", target, "err", err)
+			return Reply{Kind: ReplyError, Text: fmt.Sprintf(msgWipeRecallErr, target, n)}
+		}
+	}
+	b.log.Info("wiped user", "platform", m.Platform, "user", target, "messages", n, "by", m.UserID)
+	return Reply{Kind: ReplyCommand, Text: fmt.Sprintf(msgWipeDone, target, n)}
+}

@@ -1,0 +1,148 @@
+// Command evo is EVO-TR: a self-hosted Turkish AI assistant for Telegram,
+// Discord and the terminal. `evo help` lists its subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// app is what every subcommand gets: its streams, the configuration and
+// the logger, all built once in run.
+type app struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	cfg    Config
+	log    *slog.Logger
+}
+
+// command is one subcommand of evo.
+type command struct {
+	name    string
+	summary string
+	// noConfig commands run without loading the configuration.
+	noConfig bool
+	run      func(ctx context.Context, a *app, args []string) error
+}
+
+// commands lists evo's subcommands; help prints them in this order.
+func commands() []command {
+	return []command{
+		{name: "serve", summary: "Run the configured bots and the HTTP server (/healthz)", run: cmdServe},
+		{name: "chat", summary: "Talk to the brain in the terminal: evo chat [--user NAME]", run: cmdChat},
+		{name: "migrate", summary: "Apply the database migrations and exit", run: cmdMigrate},
+		{name: "version", summary: "Print the version", noConfig: true, run: cmdVersion},
+		{name: "help", summary: "List the subcommands", noConfig: true, run: nil},
+	}
+}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv)
+	stop()
+	os.Exit(code)
+}
+
+// errUsage marks an error that help text follows.
+var errUsage = errors.New("usage")
+
+// run executes one evo invocation and returns the process exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookup func(string) (string, bool)) int {
+	if len(args) == 0 {
+		printHelp(stderr)
+		return 2
+	}
+	name, rest := args[0], args[1:]
+	if name == "help" || name == "-h" || name == "--help" {
+		printHelp(stdout)
+		return 0
+	}
+	var cmd *command
+	for _, c := range commands() {
+		if c.name == name {
+			cmd = &c
+			break
+		}
+	}
+	if cmd == nil {
+		fmt.Fprintf(stderr, "evo: unknown command %q\n\n", name)
+		printHelp(stderr)
+		return 2
+	}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	if !cmd.noConfig {
+		cfg, err := LoadConfig(lookup)
+		if err != nil {
+			fmt.Fprintf(stderr, "evo: configuration: %v\n", err)
+			return 2
+		}
+		a.cfg = cfg
+	}
+	a.log = newLogger(stderr, a.cfg.LogLevel, a.cfg.LogFormat)
+	if err := cmd.run(ctx, a, rest); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		fmt.Fprintf(stderr, "evo %s: %v\n", name, err)
+		if errors.Is(err, errUsage) {
+			return 2
+		}
+		return 1
+	}
+	return 0
+}
+
+func printHelp(w io.Writer) {
+	fmt.Fprintln(w, "EVO-TR: self-hosted Turkish AI assistant.")
+	fmt.Fprintln(w, "\nUsage: evo <command> [arguments]\n\nCommands:")
+	cmds := commands()
+	width := 0
+	for _, c := range cmds {
+		width = max(width, len(c.name))
+	}
+	for _, c := range cmds {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nConfiguration comes from the environment and an optional .env file; see .env.example.")
+}
+
+func cmdVersion(_ context.Context, a *app, _ []string) error {
+	_, err := fmt.Fprintf(a.stdout, "evo %s\n", version)
+	return err
+}
+
+// newLogger builds the one logger of the process.
+func newLogger(w io.Writer, level, format string) *slog.Logger {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		lv = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	if strings.EqualFold(format, "json") {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
