@@ -1,0 +1,35 @@
+# EVO-TR developer commands. `make run` and `make test` set up what they need.
+GO      ?= go
+BIN     := bin/evo
+VERSION := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -X main.version=$(VERSION)
+
+.PHONY: run test build bench vet fmt services
+
+## run: start local services, build evo, then `evo serve` (a bot token is set) or `evo chat`
+run: build
+	deploy/dev/postgres-up.sh --create-db
+	@if [ -n "$$TELEGRAM_BOT_TOKEN$$DISCORD_BOT_TOKEN" ] || grep -qE '^(TELEGRAM|DISCORD)_BOT_TOKEN=.+' .env 2>/dev/null; then \
+		exec $(BIN) serve; \
+	else \
+		echo "No bot token set: starting the terminal chat (evo chat)."; \
+		exec $(BIN) chat; \
+	fi
+
+## build: the evo binary in bin/
+build:
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/evo
+
+## test: every test, against real Postgres and a real Ollama built from source
+test: services
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	$(GO) vet ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
+
+## services: what the tests need running or built locally
+services:
+	deploy/dev/postgres-up.sh
+
+## bench: the benchmarks
+bench: services
+	$(GO) test -run '^$$' -bench . -benchmem ./...

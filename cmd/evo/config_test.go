@@ -1,0 +1,136 @@
+package main
+
+import (
+	"os"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+func lookupFrom(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
+}
+
+func TestEnvExampleMirrorsConfig(t *testing.T) {
+	f, err := os.Open("../../.env.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	file, err := parseEnv(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tags []string
+	typ := reflect.TypeOf(Config{})
+	for i := range typ.NumField() {
+		tags = append(tags, typ.Field(i).Tag.Get("env"))
+	}
+	got := sortedKeys(file)
+	sort.Strings(tags)
+	if !reflect.DeepEqual(got, tags) {
+		t.Errorf(".env.example keys = %v\nConfig keys = %v", got, tags)
+	}
+	// The example's values must load and equal the defaults.
+	fromFile, err := LoadConfig(lookupFrom(map[string]string{envFileKey: "../../.env.example"}))
+	if err != nil {
+		t.Fatalf("load .env.example: %v", err)
+	}
+	defaults, err := LoadConfig(lookupFrom(map[string]string{envFileKey: os.DevNull}))
+	if err != nil {
+		t.Fatalf("load defaults: %v", err)
+	}
+	if !reflect.DeepEqual(fromFile, defaults) {
+		t.Errorf(".env.example values differ from the defaults:\nfile:     %v\ndefaults: %v", fromFile, defaults)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		env     map[string]string
+		check   func(Config) bool
+		wantErr string // a substring; the key must be named
+	}{
+		{name: "defaults", env: nil, check: func(c Config) bool {
+			return c.BaseModel == "qwen2.5:3b-instruct" && c.ContextMessages == 20 &&
+				c.OllamaHost == "http://127.0.0.1:11434" && c.KeepAlive == -time.Second
+		}},
+		{name: "overrides", env: map[string]string{"CONTEXT_MESSAGES": "12", "ROUTER_THRESHOLD": "0.7", "TELEGRAM_ADMIN_IDS": "1, 2,,3"},
+			check: func(c Config) bool {
+				return c.ContextMessages == 12 && c.RouterThreshold == 0.7 && reflect.DeepEqual(c.TelegramAdminIDs, []string{"1", "2", "3"})
+			}},
+		{name: "bare ollama host", env: map[string]string{"OLLAMA_HOST": "127.0.0.1:9999"}, check: func(c Config) bool {
+			u, err := c.OllamaURL()
+			return err == nil && u.String() == "http://127.0.0.1:9999"
+		}},
+		{name: "bad int", env: map[string]string{"CONTEXT_MESSAGES": "yirmi"}, wantErr: "CONTEXT_MESSAGES"},
+		{name: "below min", env: map[string]string{"CONTEXT_MESSAGES": "0"}, wantErr: "CONTEXT_MESSAGES"},
+		{name: "bad duration", env: map[string]string{"REPLY_TIMEOUT": "5 dakika"}, wantErr: "REPLY_TIMEOUT"},
+		{name: "bad threshold", env: map[string]string{"ROUTER_THRESHOLD": "1.5"}, wantErr: "ROUTER_THRESHOLD"},
+		{name: "bad log level", env: map[string]string{"LOG_LEVEL": "loud"}, wantErr: "LOG_LEVEL"},
+		{name: "bad url", env: map[string]string{"TELEGRAM_API_URL": "ftp://x"}, wantErr: "TELEGRAM_API_URL"},
+		{name: "bad ollama host", env: map[string]string{"OLLAMA_HOST": "http://"}, wantErr: "OLLAMA_HOST"},
+		{name: "predict above ctx", env: map[string]string{"NUM_CTX": "1024", "NUM_PREDICT": "2048"}, wantErr: "NUM_PREDICT"},
+		{name: "missing env file named explicitly", env: map[string]string{envFileKey: "/nonexistent/.env"}, wantErr: "/nonexistent/.env"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{envFileKey: os.DevNull}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			cfg, err := LoadConfig(lookupFrom(env))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one naming %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if !tt.check(cfg) {
+				t.Errorf("config = %v", cfg)
+			}
+		})
+	}
+}
+
+func TestEnvFileAndEnvironment(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/.env"
+	content := "# comment\nexport BASE_MODEL=\"from-file\"\nCONTEXT_MESSAGES=15 # inline\nNUM_CTX='4096'\n"
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := LoadConfig(lookupFrom(map[string]string{envFileKey: path, "NUM_CTX": "2048"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := cfg.BaseModel, "from-file"; got != want {
+		t.Errorf("BaseModel = %q, want %q", got, want)
+	}
+	if got, want := cfg.ContextMessages, 15; got != want {
+		t.Errorf("ContextMessages = %d, want %d", got, want)
+	}
+	if got, want := cfg.NumCtx, 2048; got != want {
+		t.Errorf("NumCtx = %d, want %d (environment wins)", got, want)
+	}
+}
+
+func TestConfigStringHidesSecrets(t *testing.T) {
+	cfg, err := LoadConfig(lookupFrom(map[string]string{envFileKey: os.DevNull,
+		"TELEGRAM_BOT_TOKEN": "123:SECRET", "DATABASE_URL": "postgres://u:hunter2@db/evo"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := cfg.String()
+	for _, secret := range []string{"SECRET", "hunter2"} {
+		if strings.Contains(s, secret) {
+			t.Errorf("String() leaks %q: %s", secret, s)
+		}
+	}
+}
