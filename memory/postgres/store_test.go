@@ -1,0 +1,101 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/evo-tr/evo/brain"
+	"github.com/evo-tr/evo/brain/braintest"
+	"github.com/evo-tr/evo/memory/postgres"
+	"github.com/evo-tr/evo/memory/postgres/pgtest"
+)
+
+func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// newStore opens and migrates a Store on a schema of its own.
+func newStore(tb testing.TB) (*postgres.Store, string) {
+	tb.Helper()
+	dsn := pgtest.NewSchema(tb)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := postgres.Open(ctx, dsn, discard())
+	if err != nil {
+		tb.Fatalf("Open: %v", err)
+	}
+	tb.Cleanup(s.Close)
+	if err := s.Migrate(ctx); err != nil {
+		tb.Fatalf("Migrate: %v", err)
+	}
+	return s, dsn
+}
+
+func TestStoreHistoryContract(t *testing.T) {
+	braintest.TestHistory(t, func(t *testing.T) brain.History {
+		s, _ := newStore(t)
+		return s
+	})
+}
+
+func TestOpenErrors(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for _, c := range []struct {
+		name        string
+		dsn         string
+		wantIn      string
+		unavailable bool
+	}{
+		{"malformed URL", "postgres://evo:s3cr3t-pw@127.0.0.1:notaport/evo", "not valid", false},
+		{"nothing listens", "postgres://evo:s3cr3t-pw@127.0.0.1:1/evo?sslmode=disable", "127.0.0.1:1/evo", true},
+		{"keyword form", "host=127.0.0.1 port=1 user=evo password=s3cr3t-pw dbname=evo sslmode=disable", "127.0.0.1:1/evo", true},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			s, err := postgres.Open(ctx, c.dsn, discard())
+			if err == nil {
+				s.Close()
+				t.Fatal("Open: got no error, want one")
+			}
+			msg := err.Error()
+			if strings.Contains(msg, "s3cr3t-pw") {
+				t.Errorf("error shows the password: %s", msg)
+			}
+			if !strings.Contains(msg, c.wantIn) {
+				t.Errorf("error %q does not name %q", msg, c.wantIn)
+			}
+			if got := errors.Is(err, brain.ErrStoreUnavailable); got != c.unavailable {
+				t.Errorf("errors.Is(err, ErrStoreUnavailable): got %v, want %v (err: %v)", got, c.unavailable, err)
+			}
+		})
+	}
+	if _, err := postgres.Open(ctx, pgtest.URL(), nil); err == nil {
+		t.Error("Open without a logger: got no error, want one")
+	}
+}
+
+func TestMigrateTwice(t *testing.T) {
+	s, _ := newStore(t) // migrated once
+	ctx := context.Background()
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatalf("second Migrate: %v", err)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+}
+
+func TestClosedStoreErrs(t *testing.T) {
+	s, _ := newStore(t)
+	s.Close()
+	ctx := context.Background()
+	if _, err := s.Recent(ctx, brain.ConvKey{Platform: "cli", ChatID: "c", UserID: "u"}, 5); err == nil {
+		t.Error("Recent on a closed store: got no error, want one")
+	}
+	if err := s.Ping(ctx); err == nil {
+		t.Error("Ping on a closed store: got no error, want one")
+	}
+}
