@@ -1,0 +1,147 @@
+package brain_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/evo-tr/evo/brain"
+)
+
+func TestCommands(t *testing.T) {
+	tests := []struct {
+		name  string
+		admin bool
+		text  string
+		want  string
+	}{
+		{"start", false, "/start", "EVO-TR"},
+		{"start lists experts", false, "/start", "python_coder"},
+		{"help", false, "/help", "/reset"},
+		{"help hides admin commands", false, "/help", ""},
+		{"bot suffix", false, "/help@evo_bot", "/expert"},
+		{"upper case", false, "/HELP", "/why"},
+		{"unknown", false, "/uçur", ""}, // not a command: non-ASCII name
+		{"unknown ascii", false, "/fly", "tanımıyorum: /fly"},
+		{"experts", false, "/experts", "tr_chat"},
+		{"why before any answer", false, "/why", "henüz"},
+		{"wipe needs admin", false, "/wipe", "yöneticiler"},
+		{"expert unknown", false, "/expert java", "Böyle bir uzman yok"},
+		{"expert show", false, "/expert", "otomatik"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			b := newTestBrain(t, brain.Config{}, nil, nil)
+			m := msg("u", tt.text)
+			m.Admin = tt.admin
+			r, _ := b.ask(t, m)
+			if tt.name == "help hides admin commands" {
+				if strings.Contains(r.Text, "/wipe") {
+					t.Errorf("help shows /wipe to a non-admin: %q", r.Text)
+				}
+				return
+			}
+			if tt.name == "unknown" {
+				if len(b.llm.calls()) != 1 {
+					t.Errorf("%q should reach the model as text", tt.text)
+				}
+				return
+			}
+			if !strings.Contains(r.Text, tt.want) {
+				t.Errorf("reply to %q = %q, want it to contain %q", tt.text, r.Text, tt.want)
+			}
+			if len(b.llm.calls()) != 0 {
+				t.Errorf("a command reached the model")
+			}
+			if got := len(recent(t, b.history, "u")); got != 0 {
+				t.Errorf("commands stored %d records, want 0", got)
+			}
+		})
+	}
+}
+
+func TestResetStartsAFreshContext(t *testing.T) {
+	b := newTestBrain(t, brain.Config{}, nil, nil)
+	b.ask(t, msg("u", "eski konu"))
+	r, _ := b.ask(t, msg("u", "/reset"))
+	if !strings.Contains(r.Text, "temizledim") {
+		t.Fatalf("reset reply = %q", r.Text)
+	}
+	b.ask(t, msg("u", "yeni konu"))
+	calls := b.llm.calls()
+	if got := len(calls[1].Messages); got != 2 {
+		t.Errorf("after /reset the request has %d messages, want system + user", got)
+	}
+}
+
+func TestExpertForcingAndWhy(t *testing.T) {
+	b := newTestBrain(t, brain.Config{}, nil, nil)
+	if r, _ := b.ask(t, msg("u", "/expert python_coder")); !strings.Contains(r.Text, "python_coder") {
+		t.Fatalf("expert reply = %q", r.Text)
+	}
+	b.ask(t, msg("u", "merhaba nasılsın"))
+	if got := b.llm.calls()[0].Model; got != "python_coder" {
+		t.Errorf("forced model = %q, want python_coder", got)
+	}
+	r, _ := b.ask(t, msg("u", "/why"))
+	if !strings.Contains(r.Text, "python_coder") || !strings.Contains(r.Text, "sen seçtin") {
+		t.Errorf("why = %q", r.Text)
+	}
+	// Another user is not affected.
+	b.ask(t, msg("other", "merhaba"))
+	if got := b.llm.calls()[1].Model; got != "tr_chat" {
+		t.Errorf("other user's model = %q, want tr_chat", got)
+	}
+	b.ask(t, msg("u", "/expert auto"))
+	b.ask(t, msg("u", "python sorusu"))
+	r, _ = b.ask(t, msg("u", "/why"))
+	if !strings.Contains(r.Text, "%95") || !strings.Contains(r.Text, "İkinci aday: tr_chat") {
+		t.Errorf("why after auto = %q", r.Text)
+	}
+	b.ask(t, msg("u", "belki"))
+	r, _ = b.ask(t, msg("u", "/why"))
+	if !strings.Contains(r.Text, "temel model") || !strings.Contains(r.Text, "tr_chat") {
+		t.Errorf("why after fallback = %q", r.Text)
+	}
+}
+
+func TestWhyAfterRestartReadsHistory(t *testing.T) {
+	h := newMem()
+	b := newTestBrain(t, brain.Config{}, nil, h)
+	b.ask(t, msg("u", "python"))
+	restarted := newTestBrain(t, brain.Config{}, nil, h)
+	r, _ := restarted.ask(t, msg("u", "/why"))
+	if !strings.Contains(r.Text, "python_coder") {
+		t.Errorf("why after restart = %q", r.Text)
+	}
+}
+
+type fakeForgetter struct{ got []string }
+
+func (f *fakeForgetter) ForgetUser(_ context.Context, p brain.Platform, id string) error {
+	f.got = append(f.got, string(p)+"/"+id)
+	return nil
+}
+
+func TestWipe(t *testing.T) {
+	h := newMem()
+	f := &fakeForgetter{}
+	b := newTestBrain(t, brain.Config{}, nil, h, brain.WithForgetter(f))
+	b.ask(t, msg("victim", "sır"))
+	b.ask(t, msg("keeper", "kalıcı"))
+	admin := msg("boss", "/wipe victim")
+	admin.Admin = true
+	r, _ := b.ask(t, admin)
+	if !strings.Contains(r.Text, "victim") || !strings.Contains(r.Text, "2 mesaj") {
+		t.Errorf("wipe reply = %q", r.Text)
+	}
+	if got := len(recent(t, h, "victim")); got != 0 {
+		t.Errorf("victim has %d messages after wipe", got)
+	}
+	if got := len(recent(t, h, "keeper")); got != 2 {
+		t.Errorf("keeper has %d messages, want 2", got)
+	}
+	if strings.Join(f.got, ",") != "telegram/victim" {
+		t.Errorf("forgetter got %v", f.got)
+	}
+}
