@@ -10,6 +10,7 @@ import (
 	"context"
 	"embed"
 	"fmt"
+	"io/fs"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/tern/v2/migrate"
@@ -39,6 +40,9 @@ func Migrate(ctx context.Context, conn *pgx.Conn) error {
 	}
 	return nil
 }
+
+// Files are the migration files, for tools that drive tern themselves.
+func Files() fs.FS { return files }
 
 // Latest is the version Migrate brings a database to: the number of
 // migration files.

@@ -103,5 +103,21 @@ func (s *Store) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// Close closes every connection. The Store must not be used afterwards.
-func (s *Store) Close() { s.pool.Close() }
+// closeWait bounds how long Close waits for connections to close: pgx
+// gives a server that does not answer 15 s per connection.
+const closeWait = 3 * time.Second
+
+// Close closes every connection, waiting at most a few seconds for a server
+// that does not answer. The Store must not be used afterwards.
+func (s *Store) Close() {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.pool.Close()
+	}()
+	select {
+	case <-done:
+	case <-time.After(closeWait):
+		s.log.Warn("postgres connections are still closing; not waiting for them", "server", s.where)
+	}
+}
