@@ -34,6 +34,17 @@ type Expert struct {
 	Packaging Packaging `yaml:"packaging"`
 	From      string    `yaml:"from"`
 	File      string    `yaml:"file"`
-	// Examples are intent examples for the router.
+	// Examples are intent examples for the router: those written in the
+	// expert file plus those of ExamplesFile.
 	Examples []string `yaml:"examples"`
+	// ExamplesFile names a text file beside the expert file with more
+	// intent examples (see LoadExperts for its format).
+	ExamplesFile string `yaml:"examples_file"`
+	// Keywords are words that on their own point to this expert; the
+	// router generalises from them to messages unlike any example. A
+	// trailing * matches any ending; two words match side by side.
+	Keywords []string `yaml:"keywords"`
+	// KeywordsFile names a text file beside the expert file with more
+	// keywords, one per line.
+	KeywordsFile string `yaml:"keywords_file"`
 }

@@ -1,0 +1,162 @@
+package router
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/evo-tr/evo/brain"
+)
+
+// Labeled is one line of an evaluation set: a text and the expert that
+// should answer it (or brain.BaseExpert when the base model should).
+type Labeled struct {
+	Line  int    `json:"-"`
+	Text  string `json:"text"`
+	Label string `json:"label"`
+}
+
+// ReadLabeled reads an evaluation set: JSON lines with "text" and "label".
+// Blank lines are skipped; a malformed line is an error naming it.
+func ReadLabeled(r io.Reader) ([]Labeled, error) {
+	var out []Labeled
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 64*1024), 4<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		line := strings.TrimSpace(sc.Text())
+		if line == "" {
+			continue
+		}
+		var l Labeled
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		if l.Label == "" {
+			return nil, fmt.Errorf("line %d: no \"label\"", n)
+		}
+		l.Line = n
+		out = append(out, l)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("line %d: %w", n+1, err)
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no labelled lines")
+	}
+	return out, nil
+}
+
+// Miss is one line the router did not send to its label.
+type Miss struct {
+	Labeled
+	Decision brain.Decision
+}
+
+// ExpertScore is the precision and recall of one expert.
+type ExpertScore struct {
+	Name      string
+	Precision float64 // of the texts routed to it, how many were its own
+	Recall    float64 // of its texts, how many were routed to it
+	Support   int     // texts labelled with it
+}
+
+// Report is the result of an evaluation.
+type Report struct {
+	Total int
+	// Exact: routed to the labelled expert. Wrong: routed to another
+	// expert (not a fallback). Fallback: sent to the base model.
+	Exact, Wrong, Fallback int
+	// Names orders the rows (labels) and columns (decisions) of
+	// Confusion; brain.BaseExpert is the fallback column.
+	Names     []string
+	Confusion [][]int
+	Scores    []ExpertScore
+	// Misses lists every line not routed to its label, in input order.
+	Misses []Miss
+}
+
+// Accuracy is the share of lines routed exactly.
+func (r Report) Accuracy() float64 { return ratio(r.Exact, r.Total) }
+
+// WrongRate is the share of lines routed to the wrong expert.
+func (r Report) WrongRate() float64 { return ratio(r.Wrong, r.Total) }
+
+// FallbackRate is the share of lines sent to the base model.
+func (r Report) FallbackRate() float64 { return ratio(r.Fallback, r.Total) }
+
+func ratio(a, b int) float64 {
+	if b == 0 {
+		return 0
+	}
+	return float64(a) / float64(b)
+}
+
+// Evaluate routes every labelled text and scores the decisions. experts
+// names the router's experts, in the order the report shows them.
+func Evaluate(ctx context.Context, r brain.Router, experts []string, set []Labeled) Report {
+	type pair struct{ label, got string }
+	pairs := make([]pair, 0, len(set))
+	rep := Report{Total: len(set)}
+	for _, l := range set {
+		d := r.Route(ctx, l.Text)
+		got := d.Expert
+		if d.Fallback {
+			got = brain.BaseExpert
+		}
+		pairs = append(pairs, pair{l.Label, got})
+		switch {
+		case got == l.Label:
+			rep.Exact++
+		case d.Fallback:
+			rep.Fallback++
+		default:
+			rep.Wrong++
+		}
+		if got != l.Label {
+			rep.Misses = append(rep.Misses, Miss{Labeled: l, Decision: d})
+		}
+	}
+
+	names := slices.Clone(experts)
+	for _, p := range pairs {
+		for _, n := range []string{p.label, p.got} {
+			if n != brain.BaseExpert && !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+	}
+	names = append(names, brain.BaseExpert)
+	rep.Names = names
+	rep.Confusion = make([][]int, len(names))
+	for i := range rep.Confusion {
+		rep.Confusion[i] = make([]int, len(names))
+	}
+	for _, p := range pairs {
+		rep.Confusion[slices.Index(names, p.label)][slices.Index(names, p.got)]++
+	}
+	for i, name := range names {
+		if name == brain.BaseExpert {
+			continue
+		}
+		var routed, labelled int
+		for j := range names {
+			routed += rep.Confusion[j][i]
+			labelled += rep.Confusion[i][j]
+		}
+		tp := rep.Confusion[i][i]
+		rep.Scores = append(rep.Scores, ExpertScore{
+			Name:      name,
+			Precision: ratio(tp, routed),
+			Recall:    ratio(tp, labelled),
+			Support:   labelled,
+		})
+	}
+	return rep
+}

@@ -1,0 +1,231 @@
+package router
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sync"
+)
+
+// Training settings: fixed, so that the same examples always give the same
+// model.
+const (
+	epochs       = 4
+	learningRate = 0.4
+	l2           = 1e-6
+	folds        = 5
+	seed         = 20251202
+)
+
+// sample is one training example: its features (duplicates merged) and
+// its class.
+type sample struct {
+	feats []feature
+	y     int
+}
+
+// model is a multinomial logistic regression over hashed features with a
+// temperature fitted on held-out predictions.
+type model struct {
+	k    int
+	w    []float32 // numSlots*k, class-minor
+	temp float64
+}
+
+// scores writes the logits of feats into out (len k).
+func (m *model) scores(feats []feature, out []float64) {
+	for c := range out {
+		out[c] = 0
+	}
+	k := m.k
+	if k == 2 {
+		var s0, s1 float32
+		for _, f := range feats {
+			w := m.w[int(f.idx)*2 : int(f.idx)*2+2]
+			s0 += f.val * w[0]
+			s1 += f.val * w[1]
+		}
+		out[0], out[1] = float64(s0), float64(s1)
+		return
+	}
+	for _, f := range feats {
+		w := m.w[int(f.idx)*k : int(f.idx)*k+k]
+		for c := range w {
+			out[c] += float64(f.val * w[c])
+		}
+	}
+}
+
+// predict writes the calibrated class probabilities of feats into out.
+func (m *model) predict(feats []feature, out []float64) {
+	m.scores(feats, out)
+	softmax(out, m.temp)
+}
+
+// softmax turns logits into probabilities in place, dividing them by temp.
+func softmax(x []float64, temp float64) {
+	hi := math.Inf(-1)
+	for _, v := range x {
+		hi = max(hi, v)
+	}
+	var sum float64
+	for i, v := range x {
+		x[i] = math.Exp((v - hi) / temp)
+		sum += x[i]
+	}
+	for i := range x {
+		x[i] /= sum
+	}
+}
+
+// merge sorts feats by index and sums duplicates, for training.
+func merge(feats []feature) []feature {
+	out := slices.Clone(feats)
+	slices.SortFunc(out, func(a, b feature) int { return int(a.idx) - int(b.idx) })
+	n := 0
+	for _, f := range out {
+		if n > 0 && out[n-1].idx == f.idx {
+			out[n-1].val += f.val
+			continue
+		}
+		out[n] = f
+		n++
+	}
+	return out[:n]
+}
+
+// fit trains logistic regression on samples with AdaGrad, each class
+// weighted by the inverse of its size.
+func fit(samples []sample, k int) *model {
+	m := &model{k: k, w: make([]float32, numSlots*k), temp: 1}
+	g2 := make([]float32, numSlots*k)
+	counts := make([]int, k)
+	for _, s := range samples {
+		counts[s.y]++
+	}
+	cw := make([]float64, k)
+	for c, n := range counts {
+		if n > 0 {
+			cw[c] = float64(len(samples)) / float64(k*n)
+		}
+	}
+	order := make([]int, len(samples))
+	for i := range order {
+		order[i] = i
+	}
+	rng := rand.New(rand.NewPCG(seed, uint64(len(samples))))
+	p := make([]float64, k)
+	grad := make([]float32, k)
+	// With two classes softmax(s0, s1) depends on s1-s0 only: keep w0 at
+	// zero and train w1 alone, which is binary logistic regression at half
+	// the cost.
+	first := 0
+	if k == 2 {
+		first = 1
+	}
+	for range epochs {
+		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+		for _, i := range order {
+			s := samples[i]
+			m.scores(s.feats, p)
+			softmax(p, 1)
+			for c := range grad {
+				t := 0.0
+				if c == s.y {
+					t = 1
+				}
+				grad[c] = float32((p[c] - t) * cw[s.y])
+			}
+			for _, f := range s.feats {
+				base := int(f.idx) * k
+				for c := first; c < k; c++ {
+					j := base + c
+					g := grad[c]*f.val + l2*m.w[j]
+					g2[j] += g * g
+					m.w[j] -= learningRate * g / float32(math.Sqrt(float64(g2[j])+1e-8))
+				}
+			}
+		}
+	}
+	return m
+}
+
+// train fits the final model on every sample and calibrates its
+// temperature on out-of-fold predictions, training the folds in parallel.
+func train(samples []sample, k int) *model {
+	n := len(samples)
+	folded := make([][]float64, n) // out-of-fold logits
+	var final *model
+	var wg sync.WaitGroup
+	wg.Go(func() { final = fit(samples, k) })
+	if n >= 2*folds {
+		assign := foldOf(n)
+		for f := range folds {
+			wg.Go(func() {
+				var tr []sample
+				var held []int
+				for i, s := range samples {
+					if assign[i] == f {
+						held = append(held, i)
+					} else {
+						tr = append(tr, s)
+					}
+				}
+				m := fit(tr, k)
+				for _, i := range held {
+					out := make([]float64, k)
+					m.scores(samples[i].feats, out)
+					folded[i] = out
+				}
+			})
+		}
+	}
+	wg.Wait()
+	if n >= 2*folds {
+		final.temp = fitTemperature(folded, samples)
+	}
+	return final
+}
+
+// foldOf assigns each of n samples to a fold, shuffled deterministically.
+func foldOf(n int) []int {
+	rng := rand.New(rand.NewPCG(seed, 7))
+	perm := rng.Perm(n)
+	assign := make([]int, n)
+	for pos, i := range perm {
+		assign[i] = pos % folds
+	}
+	return assign
+}
+
+// fitTemperature finds the temperature that minimises the negative log
+// likelihood of the held-out logits (golden-section search on log T).
+func fitTemperature(logits [][]float64, samples []sample) float64 {
+	nll := func(logT float64) float64 {
+		t := math.Exp(logT)
+		var sum float64
+		p := make([]float64, len(logits[0]))
+		for i, l := range logits {
+			copy(p, l)
+			softmax(p, t)
+			sum -= math.Log(max(p[samples[i].y], 1e-12))
+		}
+		return sum
+	}
+	lo, hi := math.Log(0.05), math.Log(20)
+	const phi = 0.6180339887498949
+	a, b := hi-phi*(hi-lo), lo+phi*(hi-lo)
+	fa, fb := nll(a), nll(b)
+	for range 60 {
+		if fa < fb {
+			hi, b, fb = b, a, fa
+			a = hi - phi*(hi-lo)
+			fa = nll(a)
+		} else {
+			lo, a, fa = a, b, fb
+			b = lo + phi*(hi-lo)
+			fb = nll(b)
+		}
+	}
+	return math.Exp((lo + hi) / 2)
+}

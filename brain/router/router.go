@@ -1,0 +1,145 @@
+// Package router decides which expert answers a message. It learns from
+// the experts' intent examples at start-up (logistic regression over
+// Turkish-aware character and word n-grams plus code-shape features, with a
+// temperature calibrated on held-out folds) and decides in microseconds,
+// with no model server. Below the confidence threshold the base model
+// answers.
+package router
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/evo-tr/evo/brain"
+)
+
+// Router routes texts to experts; it is safe for concurrent use.
+type Router struct {
+	experts   []brain.Expert
+	base      brain.Expert
+	threshold float64
+	model     *model
+	fz        *featurizer
+	pool      sync.Pool // *scratch
+}
+
+var _ brain.Router = (*Router)(nil)
+
+// Option configures a Router.
+type Option func(*settings)
+
+type settings struct{}
+
+// New trains a router on the experts' examples. Texts whose best expert
+// has a confidence under threshold go to base, marked as a fallback.
+// Training is deterministic: the same experts give the same decisions.
+func New(experts []brain.Expert, base brain.Expert, threshold float64, opts ...Option) (*Router, error) {
+	var st settings
+	for _, o := range opts {
+		o(&st)
+	}
+	if len(experts) == 0 {
+		return nil, errors.New("new router: no experts")
+	}
+	if threshold < 0 || threshold > 1 {
+		return nil, fmt.Errorf("new router: threshold %v is not between 0 and 1", threshold)
+	}
+	if base.Model == "" {
+		return nil, errors.New("new router: base model not set")
+	}
+	if base.Name == "" {
+		base.Name = brain.BaseExpert
+	}
+	seen := map[string]bool{}
+	var samples []sample
+	sc := &scratch{}
+	fz := &featurizer{lex: newLexicon(experts), k: len(experts)}
+	for c, x := range experts {
+		if x.Name == "" || x.Model == "" {
+			return nil, fmt.Errorf("new router: expert %d has no name or model", c)
+		}
+		if seen[x.Name] {
+			return nil, fmt.Errorf("new router: expert %q listed twice", x.Name)
+		}
+		seen[x.Name] = true
+		n := 0
+		for _, ex := range x.Examples {
+			if strings.TrimSpace(ex) == "" {
+				continue
+			}
+			samples = append(samples, sample{feats: merge(fz.extract(ex, sc)), y: c})
+			n++
+		}
+		if n == 0 && len(experts) > 1 {
+			return nil, fmt.Errorf("new router: expert %q has no examples", x.Name)
+		}
+	}
+	r := &Router{
+		experts:   experts,
+		base:      base,
+		threshold: threshold,
+		fz:        fz,
+	}
+	if len(experts) > 1 {
+		r.model = train(samples, len(experts))
+	}
+	r.pool.New = func() any { return &scratch{} }
+	return r, nil
+}
+
+// Route decides which expert answers text. It never fails: an empty text,
+// or one the router is unsure of, goes to the base model.
+func (r *Router) Route(_ context.Context, text string) brain.Decision {
+	fallback := brain.Decision{Expert: r.base.Name, Model: r.base.Model, Fallback: true}
+	if strings.TrimSpace(text) == "" {
+		return fallback
+	}
+	if r.model == nil { // a single expert answers everything
+		x := r.experts[0]
+		return brain.Decision{Expert: x.Name, Model: x.Model, Confidence: 1, Candidate: x.Name}
+	}
+	sc := r.pool.Get().(*scratch)
+	defer r.pool.Put(sc)
+	if cap(sc.probs) < len(r.experts) {
+		sc.probs = make([]float64, len(r.experts))
+	}
+	p := sc.probs[:len(r.experts)]
+	r.model.predict(r.fz.extract(text, sc), p)
+
+	best, second := 0, -1
+	for c := 1; c < len(p); c++ {
+		switch {
+		case p[c] > p[best]:
+			best, second = c, best
+		case second < 0 || p[c] > p[second]:
+			second = c
+		}
+	}
+	d := brain.Decision{
+		Expert:     r.experts[best].Name,
+		Model:      r.experts[best].Model,
+		Confidence: p[best],
+		Candidate:  r.experts[best].Name,
+	}
+	if second >= 0 {
+		d.RunnerUp = r.experts[second].Name
+		d.RunnerUpConfidence = p[second]
+	}
+	if d.Confidence < r.threshold {
+		d.Expert, d.Model, d.Fallback = r.base.Name, r.base.Model, true
+	}
+	return d
+}
+
+// Experts returns the names of the experts the router chooses from, in
+// order.
+func (r *Router) Experts() []string {
+	names := make([]string, len(r.experts))
+	for i, x := range r.experts {
+		names[i] = x.Name
+	}
+	return names
+}
