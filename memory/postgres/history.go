@@ -11,7 +11,9 @@ import (
 
 // appendSQL upserts the user and the chat and inserts the message in one
 // statement, so storing a message costs one round trip. The identity keeps
-// the latest non-empty display name and chat kind.
+// the latest non-empty display name and chat kind. The chat's upsert reads
+// u, so every Append locks the user row before the chat row: concurrent
+// Appends cannot deadlock.
 const appendSQL = `
 WITH u AS (
 	INSERT INTO users AS x (platform, platform_user_id, display_name, seen_at)
@@ -22,7 +24,7 @@ WITH u AS (
 	RETURNING x.id
 ), c AS (
 	INSERT INTO chats AS y (platform, platform_chat_id, kind)
-	VALUES ($1, $5, $6)
+	SELECT $1, $5, $6 FROM u
 	ON CONFLICT (platform, platform_chat_id) DO UPDATE
 	SET kind = CASE WHEN excluded.kind = '' THEN y.kind ELSE excluded.kind END
 	RETURNING y.id

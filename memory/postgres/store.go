@@ -68,7 +68,10 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 	s := &Store{pool: pool, log: log, where: where}
 	if err := s.Ping(ctx); err != nil {
 		pool.Close()
-		return nil, fmt.Errorf("postgres at %s is unreachable (is it running? is DATABASE_URL right?): %w", where, err)
+		if errors.Is(err, brain.ErrStoreUnavailable) {
+			return nil, fmt.Errorf("postgres at %s is unreachable (is it running? is DATABASE_URL right?): %w", where, err)
+		}
+		return nil, fmt.Errorf("connect to postgres at %s (check DATABASE_URL's user, password and database): %w", where, err)
 	}
 	log.Info("connected to postgres", "server", where, "user", cc.User, "max_conns", cfg.MaxConns)
 	return s, nil

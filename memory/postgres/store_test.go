@@ -3,9 +3,12 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,6 +56,7 @@ func TestOpenErrors(t *testing.T) {
 		{"malformed URL", "postgres://evo:s3cr3t-pw@127.0.0.1:notaport/evo", "not valid", false},
 		{"nothing listens", "postgres://evo:s3cr3t-pw@127.0.0.1:1/evo?sslmode=disable", "127.0.0.1:1/evo", true},
 		{"keyword form", "host=127.0.0.1 port=1 user=evo password=s3cr3t-pw dbname=evo sslmode=disable", "127.0.0.1:1/evo", true},
+		{"unknown database", withDatabase(t, "evo_no_such_db_x"), "check DATABASE_URL", false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s, err := postgres.Open(ctx, c.dsn, discard())
@@ -97,5 +101,50 @@ func TestClosedStoreErrs(t *testing.T) {
 	}
 	if err := s.Ping(ctx); err == nil {
 		t.Error("Ping on a closed store: got no error, want one")
+	}
+}
+
+// withDatabase is the test server's URL naming another database.
+func withDatabase(t *testing.T, db string) string {
+	t.Helper()
+	u, err := url.Parse(pgtest.URL())
+	if err != nil {
+		t.Fatalf("TEST_DATABASE_URL: %v", err)
+	}
+	u.Path = "/" + db
+	return u.String()
+}
+
+// TestConcurrentAppendsAcrossUsersAndChats mixes users and chats from
+// parallel writers, the pattern that could deadlock if Appends locked
+// users and chats in different orders.
+func TestConcurrentAppendsAcrossUsersAndChats(t *testing.T) {
+	s, _ := newStore(t)
+	const writers, each = 4, 25
+	errs := make(chan error, writers)
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				k := brain.ConvKey{Platform: brain.PlatformDiscord, ChatID: fmt.Sprint((w + i) % 2), UserID: fmt.Sprint(i % 3)}
+				r := &brain.Record{Key: k, ChatKind: brain.ChatGroup, UserName: fmt.Sprint("kişi ", w), Role: brain.RoleUser,
+					Text: "eşzamanlı", Time: braintest.T0}
+				if err := s.Append(context.Background(), r); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatalf("concurrent Append: %v", err)
+	}
+	got, err := s.Between(context.Background(), braintest.T0, braintest.T0.Add(time.Second))
+	if err != nil || len(got) != writers*each {
+		t.Errorf("Between: got %d records, %v; want %d", len(got), err, writers*each)
 	}
 }
