@@ -2,13 +2,10 @@ package braintest
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	"github.com/evo-tr/evo/brain"
 )
@@ -47,7 +44,7 @@ func NewMemHistory() *MemHistory {
 
 // Append stores a copy of r and sets r.ID.
 func (h *MemHistory) Append(_ context.Context, r *brain.Record) error {
-	if err := checkRecord(r); err != nil {
+	if err := r.Validate(); err != nil {
 		return fmt.Errorf("store message: %w", err)
 	}
 	h.mu.Lock()
@@ -70,7 +67,7 @@ func (h *MemHistory) Append(_ context.Context, r *brain.Record) error {
 // Recent returns the last n messages of the conversation after its last
 // reset, oldest first.
 func (h *MemHistory) Recent(_ context.Context, k brain.ConvKey, n int) ([]brain.Record, error) {
-	if err := checkKey(k); err != nil {
+	if err := k.Validate(); err != nil {
 		return nil, fmt.Errorf("load context: %w", err)
 	}
 	h.mu.Lock()
@@ -94,7 +91,7 @@ func (h *MemHistory) Recent(_ context.Context, k brain.ConvKey, n int) ([]brain.
 
 // Reset hides the conversation's messages so far from Recent.
 func (h *MemHistory) Reset(_ context.Context, k brain.ConvKey) error {
-	if err := checkKey(k); err != nil {
+	if err := k.Validate(); err != nil {
 		return fmt.Errorf("reset context: %w", err)
 	}
 	h.mu.Lock()
@@ -111,7 +108,7 @@ func (h *MemHistory) Reset(_ context.Context, k brain.ConvKey) error {
 // DeleteUser removes every message, the identity and the reset markers of
 // the user, and reports how many messages were deleted.
 func (h *MemHistory) DeleteUser(_ context.Context, p brain.Platform, userID string) (int64, error) {
-	if err := checkKey(brain.ConvKey{Platform: p, ChatID: "-", UserID: userID}); err != nil {
+	if err := brain.ValidateUser(p, userID); err != nil {
 		return 0, fmt.Errorf("delete user: %w", err)
 	}
 	h.mu.Lock()
@@ -179,52 +176,4 @@ func clone(r brain.Record) brain.Record {
 		r.Decision = &d
 	}
 	return r
-}
-
-// checkRecord refuses the records the PostgreSQL store refuses.
-func checkRecord(r *brain.Record) error {
-	if r == nil {
-		return errors.New("invalid record: nil")
-	}
-	if err := checkKey(r.Key); err != nil {
-		return fmt.Errorf("invalid record: %w", err)
-	}
-	if r.Role != brain.RoleUser && r.Role != brain.RoleAssistant {
-		return fmt.Errorf("invalid record: role %q (want user or assistant)", r.Role)
-	}
-	if r.Time.IsZero() {
-		return errors.New("invalid record: no time")
-	}
-	texts := []string{r.Text, r.UserName, string(r.ChatKind), r.PlatformMessageID}
-	if d := r.Decision; d != nil {
-		texts = append(texts, d.Expert, d.Model, d.RunnerUp, d.Candidate)
-	}
-	for _, s := range texts {
-		if err := checkText(s); err != nil {
-			return fmt.Errorf("invalid record: %w", err)
-		}
-	}
-	return nil
-}
-
-func checkKey(k brain.ConvKey) error {
-	for _, s := range []string{string(k.Platform), k.ChatID, k.UserID} {
-		if s == "" {
-			return fmt.Errorf("incomplete conversation key %q", k.String())
-		}
-		if err := checkText(s); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func checkText(s string) error {
-	if !utf8.ValidString(s) {
-		return errors.New("text is not valid UTF-8")
-	}
-	if strings.IndexByte(s, 0) >= 0 {
-		return errors.New("text contains a NUL byte")
-	}
-	return nil
 }

@@ -96,7 +96,7 @@ ORDER BY m.created_at, m.id`
 // updated with it: the identity keeps the latest non-empty display name and
 // chat kind. Latency is kept to the millisecond, Time to the microsecond.
 func (s *Store) Append(ctx context.Context, r *brain.Record) error {
-	if err := checkRecord(r); err != nil {
+	if err := r.Validate(); err != nil {
 		return fmt.Errorf("store message: %w", err)
 	}
 	args := []any{r.Key.Platform, r.Key.UserID, r.UserName, r.Time, r.Key.ChatID, r.ChatKind,
@@ -117,7 +117,7 @@ func (s *Store) Append(ctx context.Context, r *brain.Record) error {
 // Recent returns the last n messages of the conversation after its last
 // reset, oldest first. n <= 0 returns none.
 func (s *Store) Recent(ctx context.Context, k brain.ConvKey, n int) ([]brain.Record, error) {
-	if err := checkKey(k); err != nil {
+	if err := k.Validate(); err != nil {
 		return nil, fmt.Errorf("load context: %w", err)
 	}
 	if n <= 0 {
@@ -144,7 +144,7 @@ func (s *Store) Recent(ctx context.Context, k brain.ConvKey, n int) ([]brain.Rec
 // Reset starts a fresh context window for the conversation; its messages
 // stay stored.
 func (s *Store) Reset(ctx context.Context, k brain.ConvKey) error {
-	if err := checkKey(k); err != nil {
+	if err := k.Validate(); err != nil {
 		return fmt.Errorf("reset context: %w", err)
 	}
 	err := s.run(ctx, true, func(ctx context.Context) error {
@@ -161,7 +161,7 @@ func (s *Store) Reset(ctx context.Context, k brain.ConvKey) error {
 // identity, its reset markers and the chats left without messages, and
 // reports how many messages were deleted.
 func (s *Store) DeleteUser(ctx context.Context, p brain.Platform, userID string) (int64, error) {
-	if err := checkUser(p, userID); err != nil {
+	if err := brain.ValidateUser(p, userID); err != nil {
 		return 0, fmt.Errorf("delete user: %w", err)
 	}
 	var n int64

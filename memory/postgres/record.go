@@ -1,72 +1,11 @@
 package postgres
 
 import (
-	"errors"
-	"fmt"
-	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/evo-tr/evo/brain"
 	"github.com/jackc/pgx/v5"
 )
-
-// checkRecord refuses a record the database could not store faithfully,
-// with an error that says which field is wrong.
-func checkRecord(r *brain.Record) error {
-	if r == nil {
-		return errors.New("invalid record: nil")
-	}
-	if err := checkKey(r.Key); err != nil {
-		return fmt.Errorf("invalid record: %w", err)
-	}
-	if r.Role != brain.RoleUser && r.Role != brain.RoleAssistant {
-		return fmt.Errorf("invalid record: role %q (want user or assistant)", r.Role)
-	}
-	if r.Time.IsZero() {
-		return errors.New("invalid record: no time")
-	}
-	fields := map[string]string{"text": r.Text, "user name": r.UserName, "chat kind": string(r.ChatKind),
-		"platform message id": r.PlatformMessageID}
-	if d := r.Decision; d != nil {
-		fields["expert"], fields["model"], fields["runner-up"], fields["candidate"] = d.Expert, d.Model, d.RunnerUp, d.Candidate
-	}
-	for name, v := range fields {
-		if err := checkText(v); err != nil {
-			return fmt.Errorf("invalid record: %s %w", name, err)
-		}
-	}
-	return nil
-}
-
-// checkKey refuses an incomplete or malformed conversation key.
-func checkKey(k brain.ConvKey) error {
-	for name, v := range map[string]string{"platform": string(k.Platform), "chat id": k.ChatID, "user id": k.UserID} {
-		if v == "" {
-			return fmt.Errorf("empty %s", name)
-		}
-		if err := checkText(v); err != nil {
-			return fmt.Errorf("%s %w", name, err)
-		}
-	}
-	return nil
-}
-
-// checkUser refuses an empty or malformed user identity.
-func checkUser(p brain.Platform, userID string) error {
-	return checkKey(brain.ConvKey{Platform: p, ChatID: "-", UserID: userID})
-}
-
-// checkText refuses what a PostgreSQL text column cannot hold.
-func checkText(s string) error {
-	if !utf8.ValidString(s) {
-		return errors.New("is not valid UTF-8")
-	}
-	if strings.IndexByte(s, 0) >= 0 {
-		return errors.New("contains a NUL byte")
-	}
-	return nil
-}
 
 // recordColumns are the columns scanRecord reads, from messages m, users u
 // and chats c.
