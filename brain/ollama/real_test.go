@@ -49,8 +49,6 @@ func newTiny(t testing.TB, cfg ollamareal.Config) *tiny {
 	}
 }
 
-
-
 // experts is a registry with both packagings.
 func (x *tiny) experts() []brain.Expert {
 	return []brain.Expert{
@@ -279,7 +277,7 @@ func TestContractRealServer(t *testing.T) {
 }
 
 // retag changes a GGUF file's general.name: new bytes, same weights.
-func retag(t *testing.T, path, name string) {
+func retag(t testing.TB, path, name string) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
