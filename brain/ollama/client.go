@@ -36,10 +36,21 @@ type Options struct {
 	// KeepAlive is how long a model stays loaded after a request: negative
 	// keeps it loaded forever, 0 leaves the server's default (5 minutes).
 	KeepAlive time.Duration
+	// DrainTimeout is how long a reply the caller abandoned (its ctx
+	// ended, or its callback failed) is still read, and thrown away, in
+	// the background, so that the server is not disconnected mid-reply:
+	// Ollama v0.6.5 can then lose the model's only slot for good, and
+	// every later request to that model hangs (see stream.go). 0 means
+	// DefaultDrainTimeout; negative disconnects at once.
+	DrainTimeout time.Duration
 	// Clock times Preload when the server reports no load duration; nil
 	// uses the wall clock.
 	Clock brain.Clock
 }
+
+// DefaultDrainTimeout bounds the background reading of an abandoned
+// reply; num_predict normally ends it much sooner.
+const DefaultDrainTimeout = 2 * time.Minute
 
 // Client talks to one Ollama server. It is safe for concurrent use.
 type Client struct {
@@ -70,6 +81,9 @@ func New(baseURL *url.URL, httpClient *http.Client, opts Options, log *slog.Logg
 	if opts.Clock == nil {
 		opts.Clock = brain.SystemClock{}
 	}
+	if opts.DrainTimeout == 0 {
+		opts.DrainTimeout = DefaultDrainTimeout
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -87,8 +101,10 @@ func defaultHTTPClient() *http.Client {
 func (c *Client) BaseURL() string { return c.base.String() }
 
 // Chat streams one reply: fn gets each new piece of text in order, and the
-// figures of the final line are returned. An error from fn aborts the
-// request and is returned wrapped. Cancelling ctx aborts the stream.
+// figures of the final line are returned. An error from fn ends the call
+// and is returned wrapped; cancelling ctx ends it at once with ctx's error.
+// Either way fn is not called again (the server's rest of the reply is
+// drained in the background; see Options.DrainTimeout).
 func (c *Client) Chat(ctx context.Context, req brain.ChatRequest, fn func(delta string) error) (brain.ChatStats, error) {
 	if req.Model == "" {
 		return brain.ChatStats{}, errors.New("chat: no model given")
@@ -110,52 +126,15 @@ func (c *Client) Chat(ctx context.Context, req brain.ChatRequest, fn func(delta 
 		Options:   c.options(req.Model, req.Options),
 	}
 
-	var (
-		stats brain.ChatStats
-		done  bool
-		fnErr error
-	)
-	err := c.api.Chat(ctx, areq, func(r api.ChatResponse) error {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		if r.Message.Content != "" {
-			if err := fn(r.Message.Content); err != nil {
-				fnErr = err
-				return err
-			}
-		}
-		if r.Done {
-			done = true
-			stats = brain.ChatStats{
-				PromptTokens: r.PromptEvalCount,
-				ReplyTokens:  r.EvalCount,
-				LoadDuration: r.LoadDuration,
-				Total:        r.TotalDuration,
-				DoneReason:   r.DoneReason,
-			}
-		}
-		return nil
-	})
-	switch {
-	case fnErr != nil:
-		return stats, fmt.Errorf("chat %s: %w", req.Model, fnErr)
-	case err != nil:
-		return stats, c.wrap(ctx, "chat", req.Model, err)
-	case !done:
-		if ctx.Err() != nil {
-			return stats, c.wrap(ctx, "chat", req.Model, ctx.Err())
-		}
-		return stats, fmt.Errorf("chat %s: %w", req.Model, errIncomplete)
+	stats, err := c.stream(ctx, areq, fn)
+	if err != nil {
+		return stats, err
 	}
 	c.log.Debug("ollama chat", "model", req.Model, "prompt_tokens", stats.PromptTokens,
 		"reply_tokens", stats.ReplyTokens, "load", stats.LoadDuration, "total", stats.Total,
 		"done_reason", stats.DoneReason)
 	return stats, nil
 }
-
-// errIncomplete: the stream ended without its final "done" line.
-var errIncomplete = errors.New("reply stream ended before its final line (server stopped mid-reply?)")
 
 // Embed returns one L2-normalized vector per text, in order.
 func (c *Client) Embed(ctx context.Context, model string, texts []string) ([][]float32, error) {

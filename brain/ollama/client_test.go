@@ -298,57 +298,77 @@ func TestServerDownIsUnavailable(t *testing.T) {
 	}
 }
 
-func TestCancelAbortsPromptly(t *testing.T) {
+// TestCancelReturnsPromptly: a cancelled ctx or a failing callback ends
+// Chat at once; the rest of the reply is drained so the server is not
+// disconnected mid-reply (unless draining is off or takes too long).
+func TestCancelReturnsPromptly(t *testing.T) {
 	tests := []struct {
-		name   string
-		setup  func(*ollamatest.Server)
-		cancel string // "first delta" or "while held"
+		name        string
+		drain       time.Duration
+		tokenDelay  time.Duration
+		hold        bool   // hold the reply before its first token
+		stop        string // "cancel" or "callback error"
+		wantCalls   int
+		wantAborted int // server saw the client leave mid-reply
 	}{
-		{name: "mid-stream", setup: func(s *ollamatest.Server) { s.SetTokenDelay(time.Hour) }, cancel: "first delta"},
-		{name: "before the first token", setup: func(s *ollamatest.Server) { s.Hold() }, cancel: "while held"},
+		{name: "cancel mid-stream drains the reply", tokenDelay: time.Millisecond, stop: "cancel", wantCalls: 1},
+		{name: "callback error drains the reply", tokenDelay: time.Millisecond, stop: "callback error", wantCalls: 1},
+		{name: "cancel mid-stream, draining off", drain: -1, tokenDelay: time.Hour, stop: "cancel", wantCalls: 1, wantAborted: 1},
+		{name: "drain cut after its timeout", drain: 20 * time.Millisecond, tokenDelay: time.Hour, stop: "cancel",
+			wantCalls: 1, wantAborted: 1},
+		{name: "cancel before the first token, draining off", drain: -1, hold: true, stop: "cancel", wantAborted: 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			srv, c := ollamatest.Start(t)
-			tc.setup(srv)
+			srv := ollamatest.NewServer(t, ollamatest.WithTokenDelay(tc.tokenDelay))
+			c := srv.NewClient(t, ollama.Options{NumCtx: 4096, DrainTimeout: tc.drain})
+			if tc.hold {
+				srv.Hold()
+			}
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
+			stop := errors.New("stop")
 			done := make(chan error, 1)
 			calls := 0
 			go func() {
 				_, err := c.Chat(ctx, brain.ChatRequest{Model: "tr_chat", Messages: userMsg("uzun bir cevap ver")}, func(string) error {
 					calls++
-					if tc.cancel == "first delta" {
-						cancel()
+					if tc.stop == "callback error" {
+						return stop
 					}
+					cancel()
 					return nil
 				})
 				done <- err
 			}()
-			if tc.cancel == "while held" {
-				wctx, wcancel := context.WithTimeout(context.Background(), watchdog)
-				defer wcancel()
+			wctx, wcancel := context.WithTimeout(context.Background(), watchdog)
+			defer wcancel()
+			if tc.hold {
 				if err := srv.WaitInFlight(wctx, 1); err != nil {
 					t.Fatal(err)
 				}
 				cancel()
 			}
+			want := error(context.Canceled)
+			if tc.stop == "callback error" {
+				want = stop
+			}
 			select {
 			case err := <-done:
-				if !errors.Is(err, context.Canceled) {
-					t.Errorf("err = %v, want context.Canceled", err)
+				if !errors.Is(err, want) {
+					t.Errorf("err = %v, want %v", err, want)
 				}
-			case <-time.After(watchdog):
-				t.Fatal("Chat did not return after cancel")
+			case <-wctx.Done():
+				t.Fatal("Chat did not return")
 			}
-			want := map[string]int{"first delta": 1, "while held": 0}[tc.cancel]
-			if calls != want {
-				t.Errorf("callback called %d times, want %d", calls, want)
+			if calls != tc.wantCalls {
+				t.Errorf("callback called %d times, want %d", calls, tc.wantCalls)
 			}
-			wctx, wcancel := context.WithTimeout(context.Background(), watchdog)
-			defer wcancel()
 			if err := srv.WaitInFlight(wctx, 0); err != nil {
-				t.Errorf("server still answering after cancel: %v", err)
+				t.Fatalf("server still answering: %v", err)
+			}
+			if got := srv.Aborted(); got != tc.wantAborted {
+				t.Errorf("server saw %d replies abandoned mid-stream, want %d", got, tc.wantAborted)
 			}
 		})
 	}

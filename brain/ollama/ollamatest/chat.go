@@ -223,6 +223,13 @@ func (s *Server) answer(w http.ResponseWriter, r *http.Request, g generation) {
 
 	s.enter()
 	defer s.leave()
+	defer func() {
+		if ctx.Err() != nil {
+			s.mu.Lock()
+			s.aborted++
+			s.mu.Unlock()
+		}
+	}()
 	loadDur, ok := s.ensureLoaded(ctx, g.model, g.options, opts, g.keep)
 	if !ok || !s.waitGate(ctx) {
 		return

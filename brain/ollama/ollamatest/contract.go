@@ -138,7 +138,7 @@ func Contract(t *testing.T, baseURL string, m ContractModels) {
 		}
 	})
 
-	t.Run("callback error aborts the reply", func(t *testing.T) {
+	t.Run("callback error ends the call", func(t *testing.T) {
 		stop := errors.New("stop here")
 		calls := 0
 		_, err := c.Chat(ctxFor(t), brain.ChatRequest{Model: m.Chat, Messages: prompt}, func(string) error {
@@ -153,7 +153,7 @@ func Contract(t *testing.T, baseURL string, m ContractModels) {
 		}
 	})
 
-	t.Run("cancel aborts the reply", func(t *testing.T) {
+	t.Run("cancel ends the call", func(t *testing.T) {
 		ctx, cancel := context.WithCancel(ctxFor(t))
 		calls := 0
 		_, err := c.Chat(ctx, brain.ChatRequest{Model: m.Chat, Messages: prompt}, func(string) error {
@@ -166,6 +166,15 @@ func Contract(t *testing.T, baseURL string, m ContractModels) {
 		}
 		if calls != 1 {
 			t.Errorf("callback called %d times after cancel, want 1", calls)
+		}
+	})
+
+	t.Run("model still answers after abandoned replies", func(t *testing.T) {
+		// Ollama v0.6.5 can wedge a model when a client disconnects
+		// mid-reply; the client drains abandoned replies to avoid it.
+		stats, err := c.Chat(ctxFor(t), brain.ChatRequest{Model: m.Chat, Messages: prompt}, func(string) error { return nil })
+		if err != nil || stats.ReplyTokens <= 0 {
+			t.Fatalf("Chat after aborts = %+v, %v; want a reply", stats, err)
 		}
 	})
 

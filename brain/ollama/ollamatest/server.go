@@ -70,6 +70,7 @@ type Server struct {
 	loads       []string
 	inFlight    int
 	maxInFlight int
+	aborted     int
 	changed     chan struct{} // closed and replaced when inFlight changes
 }
 
@@ -243,6 +244,7 @@ func (s *Server) ResetRecords() {
 	defer s.mu.Unlock()
 	s.requests, s.chats, s.generates, s.embeds, s.creates, s.loads = nil, nil, nil, nil, nil, nil
 	s.maxInFlight = s.inFlight
+	s.aborted = 0
 }
 
 // SetReply replaces the reply function.
@@ -271,6 +273,14 @@ func (s *Server) MaxInFlight() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.maxInFlight
+}
+
+// Aborted is the number of chats whose client went away before the
+// reply's final line.
+func (s *Server) Aborted() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.aborted
 }
 
 // WaitInFlight blocks until exactly n chats are being answered, or ctx
