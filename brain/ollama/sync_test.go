@@ -34,7 +34,9 @@ func (f *fakeStore) Show(_ context.Context, req *api.ShowRequest) (*api.ShowResp
 	return nil, api.StatusError{StatusCode: http.StatusNotFound, ErrorMessage: "model '" + req.Model + "' not found"}
 }
 
-func (f *fakeStore) HeadBlob(_ context.Context, digest string) (bool, error) { return f.blobs[digest], nil }
+func (f *fakeStore) HeadBlob(_ context.Context, digest string) (bool, error) {
+	return f.blobs[digest], nil
+}
 
 func (f *fakeStore) CreateBlob(_ context.Context, digest string, r io.Reader) error {
 	if _, err := io.Copy(io.Discard, r); err != nil {

@@ -59,7 +59,7 @@ func Warm(ctx context.Context, p Preloader, models []string, log *slog.Logger) <
 		start := time.Now()
 		for _, m := range todo {
 			if ctx.Err() != nil {
-				return
+				break // shutting down: report what was done
 			}
 			d, err := p.Preload(ctx, m)
 			r := WarmResult{Model: m, Load: d, Err: err}
