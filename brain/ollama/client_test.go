@@ -313,6 +313,8 @@ func TestCancelReturnsPromptly(t *testing.T) {
 	}{
 		{name: "cancel mid-stream drains the reply", tokenDelay: time.Millisecond, stop: "cancel", wantCalls: 1},
 		{name: "callback error drains the reply", tokenDelay: time.Millisecond, stop: "callback error", wantCalls: 1},
+		// Lines already waiting when ctx ends must not reach the callback.
+		{name: "cancel with the rest of the reply ready", stop: "cancel", wantCalls: 1},
 		{name: "cancel mid-stream, draining off", drain: -1, tokenDelay: time.Hour, stop: "cancel", wantCalls: 1, wantAborted: 1},
 		{name: "drain cut after its timeout", drain: 20 * time.Millisecond, tokenDelay: time.Hour, stop: "cancel",
 			wantCalls: 1, wantAborted: 1},
