@@ -123,12 +123,12 @@ func TestEnvFileAndEnvironment(t *testing.T) {
 
 func TestConfigStringHidesSecrets(t *testing.T) {
 	cfg, err := LoadConfig(lookupFrom(map[string]string{envFileKey: os.DevNull,
-		"TELEGRAM_BOT_TOKEN": "123:SECRET", "DATABASE_URL": "postgres://u:hunter2@db/evo"}))
+		"TELEGRAM_BOT_TOKEN": "123:tok3nvalue", "DATABASE_URL": "postgres://u:hunter2@db/evo"}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := cfg.String()
-	for _, secret := range []string{"SECRET", "hunter2"} {
+	for _, secret := range []string{"tok3nvalue", "hunter2"} {
 		if strings.Contains(s, secret) {
 			t.Errorf("String() leaks %q: %s", secret, s)
 		}

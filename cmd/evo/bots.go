@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/evo-tr/evo/bots/telegram"
+	"github.com/evo-tr/evo/brain"
+)
+
+// startBots starts every bot whose token is set, each through goRun, and
+// reports how many started.
+func (a *app) startBots(ctx context.Context, b *brain.Brain, goRun func(string, func(context.Context) error)) (int, error) {
+	n := 0
+	if a.cfg.TelegramBotToken != "" {
+		admins, err := parseIDs(a.cfg.TelegramAdminIDs)
+		if err != nil {
+			return n, fmt.Errorf("TELEGRAM_ADMIN_IDS: %w", err)
+		}
+		tg, err := telegram.New(telegram.Config{
+			Token:         a.cfg.TelegramBotToken,
+			APIURL:        a.cfg.TelegramAPIURL,
+			WebhookURL:    a.cfg.TelegramWebhookURL,
+			WebhookSecret: a.cfg.TelegramWebhookSecret,
+			WebhookListen: a.cfg.TelegramWebhookListen,
+			AdminIDs:      admins,
+		}, b, a.log.With("bot", "telegram"), brain.SystemClock{})
+		if err != nil {
+			return n, fmt.Errorf("telegram: %w", err)
+		}
+		goRun("telegram", tg.Run)
+		n++
+	}
+	return n, nil
+}
+
+// parseIDs turns numeric user ids from the configuration into int64s.
+func parseIDs(ids []string) ([]int64, error) {
+	out := make([]int64, 0, len(ids))
+	for _, s := range ids {
+		id, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not a numeric user id", s)
+		}
+		out = append(out, id)
+	}
+	return out, nil
+}
