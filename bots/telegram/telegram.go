@@ -1,0 +1,257 @@
+// Package telegram is EVO-TR's Telegram adapter. It receives updates by
+// long polling (or a webhook), turns each text message addressed to the
+// bot into a brain.Message, and streams the brain's Markdown reply back as
+// Telegram HTML: a first message as soon as words arrive, edits as tokens
+// arrive, and the exact final text, split under Telegram's 4096-unit limit
+// without cutting a code block, a tag or a word. Outgoing traffic is paced
+// under Telegram's limits and 429 answers are honoured.
+package telegram
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	tgbot "github.com/go-telegram/bot"
+	"github.com/go-telegram/bot/models"
+
+	"github.com/evo-tr/evo/brain"
+)
+
+// Config configures the adapter. Zero values take the defaults named.
+type Config struct {
+	// Token is the bot token from @BotFather (required; never logged).
+	Token string
+	// APIURL is the Bot API server (default https://api.telegram.org).
+	APIURL string
+	// WebhookURL switches to webhook mode: the public HTTPS URL Telegram
+	// posts updates to. Empty means long polling.
+	WebhookURL string
+	// WebhookSecret is checked against X-Telegram-Bot-Api-Secret-Token;
+	// empty makes a random one at start.
+	WebhookSecret string
+	// WebhookListen is the local address the webhook server listens on
+	// (default 127.0.0.1:8443); it serves WebhookURL's path.
+	WebhookListen string
+	// AdminIDs are the Telegram user ids whose messages are marked Admin.
+	AdminIDs []int64
+	// EditInterval is the least time between two messages or edits sent
+	// to one chat (default 1s, Telegram's per-chat limit).
+	EditInterval time.Duration
+	// GroupPerMinute bounds messages and edits per group per minute
+	// (default 20).
+	GroupPerMinute int
+	// GlobalPerSecond bounds all messages and edits per second (default 30).
+	GlobalPerSecond int
+	// TypingInterval is how often "typing…" is renewed until the first
+	// words are shown (default 4s; Telegram shows it for 5s).
+	TypingInterval time.Duration
+	// PollTimeout is the long-polling timeout (default 60s).
+	PollTimeout time.Duration
+	// RequestTimeout bounds one API request other than getUpdates
+	// (default 30s).
+	RequestTimeout time.Duration
+	// MaxRetries bounds the retries of one send or edit after 429 answers
+	// (default 5).
+	MaxRetries int
+	// MaxReplyTime is how long a reply may stream before what has arrived
+	// is delivered as final (default 10m): a guard against a lost Done.
+	MaxReplyTime time.Duration
+	// ShutdownGrace is how long Run waits, once ctx ends, for replies in
+	// flight to be delivered (default 5s).
+	ShutdownGrace time.Duration
+	// Sleep waits d or until ctx ends; nil uses a timer. Tests inject it
+	// to see and shorten waits such as retry_after.
+	Sleep func(ctx context.Context, d time.Duration) error
+}
+
+func (c *Config) defaults() {
+	setDefault(&c.APIURL, "https://api.telegram.org")
+	setDefault(&c.WebhookListen, "127.0.0.1:8443")
+	setDefault(&c.EditInterval, time.Second)
+	setDefault(&c.GroupPerMinute, 20)
+	setDefault(&c.GlobalPerSecond, 30)
+	setDefault(&c.TypingInterval, 4*time.Second)
+	setDefault(&c.PollTimeout, time.Minute)
+	setDefault(&c.RequestTimeout, 30*time.Second)
+	setDefault(&c.MaxRetries, 5)
+	setDefault(&c.MaxReplyTime, 10*time.Minute)
+	setDefault(&c.ShutdownGrace, 5*time.Second)
+	if c.Sleep == nil {
+		c.Sleep = sleep
+	}
+}
+
+func setDefault[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Bot is a running Telegram adapter.
+type Bot struct {
+	cfg    Config
+	h      brain.Handler
+	log    *slog.Logger
+	clock  brain.Clock
+	tg     *tgbot.Bot
+	pacer  *pacer
+	admins map[int64]bool
+	secret string
+
+	me models.User // set by Run before the first update
+
+	// replies tracks deliveries in flight; sendCtx outlives Run's ctx by
+	// ShutdownGrace so that they can finish.
+	replies sync.WaitGroup
+	sendCtx context.Context
+}
+
+// New checks cfg and builds the adapter; it does no I/O (Run does).
+func New(cfg Config, h brain.Handler, log *slog.Logger, clock brain.Clock) (*Bot, error) {
+	cfg.defaults()
+	if strings.TrimSpace(cfg.Token) == "" || strings.ContainsAny(cfg.Token, " \t\r\n/") {
+		return nil, fmt.Errorf("telegram: the bot token is empty or malformed")
+	}
+	if h == nil || log == nil || clock == nil {
+		return nil, fmt.Errorf("telegram: handler, logger and clock are required")
+	}
+	if err := checkURL(cfg.APIURL); err != nil {
+		return nil, fmt.Errorf("telegram: API URL: %w", err)
+	}
+	if cfg.WebhookURL != "" {
+		if err := checkURL(cfg.WebhookURL); err != nil {
+			return nil, fmt.Errorf("telegram: webhook URL: %w", err)
+		}
+	}
+	b := &Bot{
+		cfg: cfg, h: h, log: log, clock: clock,
+		pacer:   newPacer(cfg.EditInterval, cfg.GroupPerMinute, cfg.GlobalPerSecond),
+		admins:  map[int64]bool{},
+		secret:  cfg.WebhookSecret,
+		sendCtx: context.Background(),
+	}
+	for _, id := range cfg.AdminIDs {
+		b.admins[id] = true
+	}
+	if cfg.WebhookURL != "" && b.secret == "" {
+		buf := make([]byte, 24)
+		_, _ = rand.Read(buf)
+		b.secret = hex.EncodeToString(buf)
+	}
+	opts := []tgbot.Option{
+		tgbot.WithServerURL(strings.TrimRight(cfg.APIURL, "/")),
+		tgbot.WithSkipGetMe(),
+		tgbot.WithHTTPClient(cfg.PollTimeout, &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}),
+		tgbot.WithDefaultHandler(b.onUpdate),
+		// One worker, handlers in its goroutine: updates reach the brain
+		// in the order Telegram sent them; onUpdate never blocks.
+		tgbot.WithNotAsyncHandlers(),
+		tgbot.WithErrorsHandler(func(err error) { b.log.Warn("telegram client", "err", err) }),
+		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateEditedMessage}),
+	}
+	if b.secret != "" {
+		opts = append(opts, tgbot.WithWebhookSecretToken(b.secret))
+	}
+	tg, err := tgbot.New(cfg.Token, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("telegram: create client: %w", err)
+	}
+	b.tg = tg
+	return b, nil
+}
+
+func checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL", raw)
+	}
+	return nil
+}
+
+// Run connects, registers the commands, and handles updates until ctx
+// ends; then it gives replies in flight ShutdownGrace to finish. It
+// returns an error only when it cannot start.
+func (b *Bot) Run(ctx context.Context) error {
+	me, err := b.tg.GetMe(ctx)
+	if err != nil {
+		return fmt.Errorf("telegram getMe: %w", err)
+	}
+	b.me = *me
+	b.log.Info("telegram connected", "bot", "@"+me.Username, "id", me.ID)
+	if err := b.registerCommands(ctx); err != nil {
+		b.log.Warn("telegram setMyCommands failed", "err", err)
+	}
+	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSend()
+	b.sendCtx = sendCtx
+
+	if b.cfg.WebhookURL != "" {
+		err = b.runWebhook(ctx)
+	} else {
+		err = b.runPolling(ctx)
+	}
+
+	done := make(chan struct{})
+	go func() { b.replies.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(b.cfg.ShutdownGrace):
+		b.log.Warn("telegram replies still in flight at shutdown; cancelling them")
+		cancelSend()
+		<-done
+	}
+	return err
+}
+
+func (b *Bot) runPolling(ctx context.Context) error {
+	if _, err := b.tg.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
+		return fmt.Errorf("telegram deleteWebhook: %w", err)
+	}
+	b.log.Info("telegram long polling", "api", b.cfg.APIURL)
+	b.tg.Start(ctx)
+	return nil
+}
+
+// registerCommands publishes the brain's non-admin commands.
+func (b *Bot) registerCommands(ctx context.Context) error {
+	var cmds []models.BotCommand
+	for _, c := range brain.Commands() {
+		if c.Admin {
+			continue
+		}
+		desc := c.Description
+		if r := []rune(desc); len(r) > 256 {
+			desc = string(r[:256])
+		}
+		cmds = append(cmds, models.BotCommand{Command: strings.ToLower(c.Name), Description: desc})
+	}
+	rctx, cancel := context.WithTimeout(ctx, b.cfg.RequestTimeout)
+	defer cancel()
+	if _, err := b.tg.SetMyCommands(rctx, &tgbot.SetMyCommandsParams{Commands: cmds}); err != nil {
+		return fmt.Errorf("set commands: %w", err)
+	}
+	return nil
+}
