@@ -30,7 +30,7 @@ if built; then
 fi
 
 # llama.cpp's cgo build includes these system headers.
-if ! [ -f /usr/include/nlohmann/json.hpp ] || ! [ -f /usr/include/stb/stb_image.h ]; then
+if ! [ -f /usr/include/nlohmann/json.hpp ] || ! [ -f /usr/include/stb/stb_image.h ] || ! command -v g++ >/dev/null; then
   echo "ollama.sh: installing nlohmann-json3-dev libstb-dev g++" >&2
   if [ "$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi
   $sudo apt-get update -qq >&2
