@@ -24,11 +24,14 @@ build:
 test: services
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
+	@echo "--- expert switch penalty (first token after a switch / without; acceptance: chosen <= 1.2)"
+	$(GO) test -run '^$$' -bench ExpertSwitch -benchtime 1x ./brain/ollama/
 
-## services: what the tests need running or built locally
+## services: what the tests need: Postgres running, a real Ollama (v0.6.5) built into .cache/bin
 services:
 	deploy/dev/postgres-up.sh
+	.ci/ollama.sh >/dev/null
 
 ## bench: the benchmarks
 bench: services
