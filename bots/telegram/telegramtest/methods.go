@@ -287,3 +287,13 @@ func (s *Server) toModel(m *Message) models.Message {
 	}
 	return out
 }
+
+// DeleteMessage deletes a message as a chat admin would, so that the bot's
+// next edit of it fails with "message to edit not found".
+func (s *Server) DeleteMessage(chatID int64, id int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m := s.find(chatID, id); m != nil {
+		m.Deleted = true
+	}
+}

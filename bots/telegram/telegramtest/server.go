@@ -161,11 +161,11 @@ func (s *Server) Webhook() (hookURL, secret string) {
 
 // answer is the Bot API's envelope.
 type answer struct {
-	OK          bool            `json:"ok"`
-	Result      any             `json:"result,omitempty"`
-	ErrorCode   int             `json:"error_code,omitempty"`
-	Description string          `json:"description,omitempty"`
-	Parameters  *answerParams   `json:"parameters,omitempty"`
+	OK          bool          `json:"ok"`
+	Result      any           `json:"result,omitempty"`
+	ErrorCode   int           `json:"error_code,omitempty"`
+	Description string        `json:"description,omitempty"`
+	Parameters  *answerParams `json:"parameters,omitempty"`
 }
 
 type answerParams struct {
