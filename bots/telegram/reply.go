@@ -30,6 +30,7 @@ type reply struct {
 
 	shown []shownPart // messages sent so far, in order
 	slot  bool        // a pacer slot is already taken for the next call
+	last  time.Time   // when the last streaming step was sent
 }
 
 type shownPart struct {
@@ -119,6 +120,15 @@ func (r *reply) stream(ctx context.Context) error {
 	if next(r.shown, renderParts(text)) < 0 {
 		return nil
 	}
+	// In groups, streaming edits go at a steady pace that keeps the final
+	// messages inside the per-minute budget.
+	if r.to.group && !r.last.IsZero() {
+		for due := r.last.Add(r.b.groupGap()); r.b.clock.Now().Before(due); {
+			if err := r.b.cfg.Sleep(ctx, due.Sub(r.b.clock.Now())); err != nil {
+				return err
+			}
+		}
+	}
 	if err := r.b.pace(ctx, r.to); err != nil {
 		return err
 	}
@@ -133,6 +143,7 @@ func (r *reply) stream(ctx context.Context) error {
 	if i < 0 {
 		return nil
 	}
+	r.last = r.b.clock.Now()
 	if err := r.show(ctx, i, parts[i]); err != nil {
 		return err
 	}

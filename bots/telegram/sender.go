@@ -29,6 +29,11 @@ type target struct {
 // key is the chat the pacer counts against.
 func (t target) key() string { return strconv.FormatInt(t.chatID, 10) }
 
+// groupGap spreads a group's budget evenly over its minute.
+func (b *Bot) groupGap() time.Duration {
+	return max(b.cfg.EditInterval, time.Minute/time.Duration(max(b.cfg.GroupPerMinute, 1)))
+}
+
 // pace waits for a slot under Telegram's limits.
 func (b *Bot) pace(ctx context.Context, to target) error {
 	for {

@@ -511,3 +511,27 @@ func TestRunFailsOnBadToken(t *testing.T) {
 		t.Errorf("Run with a wrong token = %v, want a getMe error", err)
 	}
 }
+
+func TestGroupStreamingKeepsTheMinuteBudget(t *testing.T) {
+	answer := "bir iki üç dört beş altı yedi sekiz dokuz on"
+	h := &fakeHandler{answer: func(brain.Message) script {
+		return script{deltas: strings.SplitAfter(answer, " "), final: answer, wait: 30 * time.Millisecond}
+	}}
+	// 600 per minute: one streaming step per 100ms in a group.
+	e := start(t, h, func(c *Config) { c.GroupPerMinute = 600 })
+	in := e.say(group, alice, "@"+botName+" say")
+	e.settled(t, group.ID, []string{answer})
+	m := e.srv.BotMessages(group.ID)[0]
+	if m.ReplyTo != in.ID {
+		t.Errorf("group reply quotes %d, want %d", m.ReplyTo, in.ID)
+	}
+	if len(m.Versions) < 2 {
+		t.Errorf("group reply had %d versions, want streaming edits", len(m.Versions))
+	}
+	// Every streaming step but the final one keeps the group pace.
+	for i := 1; i < len(m.At)-1; i++ {
+		if gap := m.At[i].Sub(m.At[i-1]); gap < 80*time.Millisecond {
+			t.Errorf("group edit %d came %v after the previous one, want about 100ms", i, gap)
+		}
+	}
+}

@@ -93,11 +93,7 @@ func (b *Bot) onMessage(ctx context.Context, m *models.Message) {
 	}
 	msg := b.toMessage(m, in, to)
 	r := newReply(b, to, quote)
-	b.replies.Add(1)
-	go func() {
-		defer b.replies.Done()
-		r.run(b.sendCtx)
-	}()
+	b.spawn("reply", func() { r.run(b.sendCtx) })
 	b.h.Submit(ctx, msg, r)
 }
 
@@ -251,9 +247,7 @@ func mediaKind(m *models.Message) string {
 // notify sends a short Turkish text of the adapter's own, off the update
 // loop.
 func (b *Bot) notify(to target, quote int, text string) {
-	b.replies.Add(1)
-	go func() {
-		defer b.replies.Done()
+	b.spawn("notice", func() {
 		ctx := b.sendCtx
 		if err := b.pace(ctx, to); err != nil {
 			return
@@ -261,5 +255,20 @@ func (b *Bot) notify(to target, quote int, text string) {
 		if _, err := b.send(ctx, to, escape(text), quote); err != nil {
 			b.log.Warn("telegram notice failed", "chat", to.chatID, "err", err)
 		}
+	})
+}
+
+// spawn runs fn in a goroutine that Run waits for at shutdown; a panic is
+// logged, never fatal.
+func (b *Bot) spawn(what string, fn func()) {
+	b.replies.Add(1)
+	go func() {
+		defer b.replies.Done()
+		defer func() {
+			if p := recover(); p != nil {
+				b.log.Error("telegram "+what+" panicked", "panic", p)
+			}
+		}()
+		fn()
 	}()
 }
