@@ -1,0 +1,124 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-telegram/bot/models"
+
+	"github.com/evo-tr/evo/bots/telegram/telegramtest"
+	"github.com/evo-tr/evo/brain/ollama/ollamatest"
+	"github.com/evo-tr/evo/memory/postgres/pgtest"
+)
+
+// syncBuffer is a bytes.Buffer safe for a running server's logs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// eventually polls cond until it holds or the deadline passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestServeTelegramEndToEnd runs `evo serve` against a fake Bot API, the
+// fake Ollama and the real Postgres: a private message is answered with the
+// model's text, /healthz reports the dependencies, and a signal stops it.
+func TestServeTelegramEndToEnd(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	llm := ollamatest.NewServer(t)
+	tg := telegramtest.NewServer(telegramtest.DefaultToken, "evo_test_bot")
+	t.Cleanup(tg.Close)
+	httpAddr := freeAddr(t)
+	env := map[string]string{envFileKey: "/dev/null", "EXPERTS_DIR": "../../deploy/experts",
+		"DATABASE_URL": dsn, "OLLAMA_HOST": llm.URL(), "HTTP_ADDR": httpAddr,
+		"TELEGRAM_BOT_TOKEN": telegramtest.DefaultToken, "TELEGRAM_API_URL": tg.URL()}
+
+	ctx, stop := context.WithCancel(context.Background())
+	var logs syncBuffer
+	var code int
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		code = run(ctx, []string{"serve"}, strings.NewReader(""), &logs, &logs, lookupFrom(env))
+	}()
+	t.Cleanup(func() {
+		stop()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+
+	eventually(t, "/healthz", func() bool {
+		resp, err := http.Get("http://" + httpAddr + "/healthz")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		return resp.StatusCode == http.StatusOK && body["postgres"] == "ok" && body["ollama"] == "ok"
+	})
+
+	alice := models.User{ID: 42, FirstName: "Ayşe"}
+	tg.Post(models.Message{Chat: models.Chat{ID: 42, Type: models.ChatTypePrivate}, From: &alice, Text: "Merhaba EVO"})
+	eventually(t, "the reply", func() bool {
+		msgs := tg.BotMessages(42)
+		return len(msgs) == 1 && strings.Contains(msgs[0].Visible, "«Merhaba EVO»")
+	})
+	if got := len(tg.Commands()); got == 0 {
+		t.Error("no commands registered with setMyCommands")
+	}
+	if strings.Contains(logs.String(), telegramtest.DefaultToken) {
+		t.Error("the bot token appears in the logs")
+	}
+
+	stop()
+	select {
+	case <-done:
+		if code != 0 {
+			t.Errorf("serve exit code = %d, want 0\n%s", code, logs.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop on cancel")
+	}
+}
