@@ -10,18 +10,22 @@ import (
 // How much of a text the router reads: the head and the tail (a traceback
 // ends with its error line). A decision never costs more than this.
 const (
-	headBytes = 3072
-	tailBytes = 1024
+	headBytes = 2048
+	tailBytes = 512
 )
 
 // Feature space: dense shape features take the first denseSlots indices;
-// hashed character and word n-grams fill the rest.
+// hashed character and word n-grams the 1<<hashBits after them.
 const (
 	denseSlots = 256
 	hashBits   = 18
-	numSlots   = 1 << hashBits
+	numSlots   = denseSlots + 1<<hashBits
 	minGram    = 1
 	maxGram    = 5
+	// gramRunes caps the character n-grams of a long text (its head and
+	// tail); words, keywords and shape still see the whole clip.
+	gramHead = 1024
+	gramTail = 256
 )
 
 // feature is one non-zero entry of a text's feature vector.
@@ -146,7 +150,7 @@ func hashSlot(h uint32) uint32 {
 	h ^= h >> 15
 	h *= 0x2c1b3c6d
 	h ^= h >> 12
-	return denseSlots + h%(numSlots-denseSlots)
+	return denseSlots + h&(1<<hashBits-1)
 }
 
 // extract appends the features of text to sc.feats and returns them.
@@ -159,7 +163,10 @@ func (fz *featurizer) extract(text string, sc *scratch) []feature {
 
 	// Character n-grams, 1 to 5 runes, inside the padded text.
 	start := len(sc.feats)
-	for i := range rs {
+	for i := 0; i < len(rs); i++ {
+		if i == gramHead && len(rs) > gramHead+gramTail {
+			i = len(rs) - gramTail
+		}
 		h := uint32(fnvOffset)
 		for n := 0; n < maxGram && i+n < len(rs); n++ {
 			h = (h ^ uint32(rs[i+n])) * fnvPrime
@@ -208,11 +215,15 @@ func (fz *featurizer) extract(text string, sc *scratch) []feature {
 		counts := sc.counts[:fz.k]
 		clear(counts)
 		fz.lex.count(rs, sc.words, counts)
+		experts := 0
 		for c, n := range counts {
 			if n > 0 {
+				experts++
 				sc.feats = append(sc.feats, feature{idx: hashSlot(saltKw ^ uint32(c)*0x9e3779b1 ^ uint32(bucket(n))), val: 1})
 			}
 		}
+		// Whether no expert, or several, claimed a keyword.
+		sc.feats = append(sc.feats, feature{idx: hashSlot(saltKw ^ 0x5bd1e995 ^ uint32(min(experts, 2))), val: 1})
 	}
 
 	sc.feats = appendShape(sc.feats, text)
@@ -287,13 +298,68 @@ func addCount(fs []feature, stat, n int) []feature {
 	return addShape(fs, stat, bucket(n))
 }
 
-// keywordStarts are Python line starts that prose rarely has.
-var keywordStarts = []string{
-	"def ", "class ", "import ", "from ", "return", "if ", "elif ", "else:", "for ", "while ",
-	"try:", "except", "finally:", "with ", "raise ", "print(", "async ", "await ", "yield ",
-	"lambda ", "assert ", "pass", "break", "continue", "self.", "@", "#!", "pip ", "python ",
-	"$ ", ">>> ", "...", "}", "{", "const ", "let ", "var ", "function ", "public ", "SELECT ",
-	"select ", "git ", "cd ", "sudo ", "npm ",
+// keywordStart reports whether a line (without its indentation) starts like
+// code: a Python keyword, a REPL or shell prompt, a decorator, a brace, or
+// a keyword of a few other languages.
+func keywordStart(t string) bool {
+	if t == "" {
+		return false
+	}
+	var cands []string
+	switch t[0] {
+	case 'a':
+		cands = []string{"async ", "await ", "assert "}
+	case 'b':
+		cands = []string{"break"}
+	case 'c':
+		cands = []string{"class ", "continue", "const ", "cd "}
+	case 'd':
+		cands = []string{"def "}
+	case 'e':
+		cands = []string{"elif ", "else:", "except"}
+	case 'f':
+		cands = []string{"for ", "from ", "finally:", "function "}
+	case 'g':
+		cands = []string{"git "}
+	case 'i':
+		cands = []string{"if ", "import "}
+	case 'l':
+		cands = []string{"lambda ", "let "}
+	case 'n':
+		cands = []string{"npm "}
+	case 'p':
+		cands = []string{"print(", "pass", "pip ", "python ", "public "}
+	case 'r':
+		cands = []string{"return", "raise "}
+	case 's':
+		cands = []string{"self.", "sudo ", "select "}
+	case 'S':
+		cands = []string{"SELECT "}
+	case 't':
+		cands = []string{"try:"}
+	case 'v':
+		cands = []string{"var "}
+	case 'w':
+		cands = []string{"while ", "with "}
+	case 'y':
+		cands = []string{"yield "}
+	case '@', '{', '}':
+		return true
+	case '#':
+		return strings.HasPrefix(t, "#!")
+	case '$':
+		return strings.HasPrefix(t, "$ ")
+	case '>':
+		return strings.HasPrefix(t, ">>> ")
+	case '.':
+		return strings.HasPrefix(t, "...")
+	}
+	for _, c := range cands {
+		if strings.HasPrefix(t, c) {
+			return true
+		}
+	}
+	return false
 }
 
 // appendShape adds the code-shape and prose-shape features of raw text.
@@ -326,11 +392,8 @@ func appendShape(fs []feature, s string) []feature {
 			if strings.HasPrefix(trimmed, "#") {
 				hashLine++
 			}
-			for _, k := range keywordStarts {
-				if strings.HasPrefix(trimmed, k) {
-					keyLines++
-					break
-				}
+			if keywordStart(trimmed) {
+				keyLines++
 			}
 			switch {
 			case strings.HasPrefix(trimmed, ">>>"), strings.HasPrefix(trimmed, "In ["), strings.HasPrefix(trimmed, "$ "):
@@ -348,11 +411,11 @@ func appendShape(fs []feature, s string) []feature {
 			}
 			lastVisible = 0
 			lineStart = true
-		} else if !unicode.IsSpace(r) {
+		} else if !isSpace(r, c) {
 			visible++
 			lastVisible = c
 		}
-		isLetter := unicode.IsLetter(r)
+		isLetter := isLower(c) || isUpper(c) || c == 0 && unicode.IsLetter(r)
 		switch {
 		case isLetter || c >= '0' && c <= '9' || c == '_':
 			if !inWord {
@@ -519,6 +582,13 @@ func hasErrorName(s string) bool {
 		}
 	}
 	return false
+}
+
+func isSpace(r rune, c byte) bool {
+	if c != 0 {
+		return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
+	}
+	return r >= utf8.RuneSelf && unicode.IsSpace(r)
 }
 
 func isLower(c byte) bool      { return 'a' <= c && c <= 'z' }

@@ -3,6 +3,7 @@ package router
 import (
 	"context"
 	"os"
+	"sync"
 	"testing"
 
 	"github.com/evo-tr/evo/brain"
@@ -25,11 +26,21 @@ func loadShipped(tb testing.TB) []brain.Expert {
 
 var testBase = brain.Expert{Name: brain.BaseExpert, Model: "qwen2.5:3b-instruct"}
 
+// shippedRouter is trained once for all tests: training under -race is
+// slow, and a Router is safe for concurrent use.
+var shippedRouter = sync.OnceValues(func() (*Router, error) {
+	experts, err := brain.LoadExperts(os.DirFS(expertsDir))
+	if err != nil {
+		return nil, err
+	}
+	return New(experts, testBase, 0.6)
+})
+
 func newShipped(tb testing.TB) *Router {
 	tb.Helper()
-	r, err := New(loadShipped(tb), testBase, 0.6)
+	r, err := shippedRouter()
 	if err != nil {
-		tb.Fatalf("New: %v", err)
+		tb.Fatalf("shipped router: %v", err)
 	}
 	return r
 }
@@ -98,10 +109,14 @@ func TestHeldOut(t *testing.T) {
 		total.Misses = append(total.Misses, rep.Misses...)
 	}
 	logReport(t, "held-out", total)
-	if got := total.Accuracy(); got < 0.93 {
-		t.Errorf("held-out exact = %.3f, want >= 0.93", got)
+	// The shipped examples include deliberately confusing pairs (posta
+	// kodu, su döngüsü, Python the snake) that only teach when trained on,
+	// so this floor is below the evaluation targets; it guards against
+	// regressions.
+	if got := total.Accuracy(); got < 0.94 {
+		t.Errorf("held-out exact = %.3f, want >= 0.94", got)
 	}
-	if got := total.WrongRate(); got > 0.02 {
-		t.Errorf("held-out wrong expert = %.3f, want <= 0.02", got)
+	if got := total.WrongRate(); got > 0.04 {
+		t.Errorf("held-out wrong expert = %.3f, want <= 0.04", got)
 	}
 }

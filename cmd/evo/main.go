@@ -44,6 +44,8 @@ func commands() []command {
 		{name: "serve", summary: "Run the configured bots and the HTTP server (/healthz)", run: cmdServe},
 		{name: "chat", summary: "Talk to the brain in the terminal: evo chat [--user NAME]", run: cmdChat},
 		{name: "migrate", summary: "Apply the database migrations and exit", run: cmdMigrate},
+		{name: "route", summary: "Ask the router offline: evo route \"text\" | --jsonl | eval FILE", run: cmdRoute},
+		{name: "experts", summary: "Build the experts' models in Ollama and show them: evo experts sync [--resident] | list", run: cmdExperts},
 		{name: "version", summary: "Print the version", noConfig: true, run: cmdVersion},
 		{name: "help", summary: "List the subcommands", noConfig: true, run: nil},
 	}

@@ -1,0 +1,305 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/evo-tr/evo/brain"
+	"github.com/evo-tr/evo/brain/router"
+)
+
+// maxRouteLine is the longest input line `evo route --jsonl` reads; a
+// longer one gets an error object and the stream goes on.
+const maxRouteLine = 1 << 20
+
+const routeUsage = `usage:
+  evo route "text"                 print the decision for one text as JSON
+  evo route --jsonl < in.jsonl     one decision per JSON line {"text": ...}, in order
+  evo route eval [--min-exact F] [--max-wrong F] FILE.jsonl
+                                   score the router on lines {"text", "label"}
+Neither Ollama nor PostgreSQL is needed. EXPERTS_DIR names the experts (else the
+built-in copy), ROUTER_THRESHOLD the confidence under which BASE_MODEL answers.`
+
+// cmdRoute asks the router, offline: for one text, for a stream of JSON
+// lines, or over a labelled evaluation file.
+func cmdRoute(ctx context.Context, a *app, args []string) error {
+	fl := flag.NewFlagSet("route", flag.ContinueOnError)
+	fl.SetOutput(a.stderr)
+	fl.Usage = func() { fmt.Fprintln(a.stderr, routeUsage) }
+	jsonl := fl.Bool("jsonl", false, "read JSON lines with a \"text\" field from stdin")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	rest := fl.Args()
+	switch {
+	case *jsonl && len(rest) > 0:
+		return fmt.Errorf("%w: --jsonl reads stdin and takes no text\n%s", errUsage, routeUsage)
+	case !*jsonl && len(rest) == 0:
+		return fmt.Errorf("%w: no text given\n%s", errUsage, routeUsage)
+	case !*jsonl && rest[0] == "eval":
+		return a.routeEval(ctx, rest[1:])
+	}
+	r, err := a.loadRouter()
+	if err != nil {
+		return err
+	}
+	if *jsonl {
+		return routeJSONL(ctx, r, a.stdin, a.stdout)
+	}
+	return newJSONEncoder(a.stdout).Encode(decisionOut(r.Route(ctx, strings.Join(rest, " "))))
+}
+
+// loadRouter reads the registry and trains the router.
+func (a *app) loadRouter() (*router.Router, error) {
+	experts, err := a.loadExperts()
+	if err != nil {
+		return nil, err
+	}
+	return a.newRouter(experts)
+}
+
+// routeDecision is what `evo route` prints for one text.
+type routeDecision struct {
+	Expert     string  `json:"expert"`
+	Model      string  `json:"model"`
+	Confidence float64 `json:"confidence"`
+	Fallback   bool    `json:"fallback"`
+}
+
+// routeLine is one output line of `evo route --jsonl`.
+type routeLine struct {
+	Text string `json:"text"`
+	routeDecision
+}
+
+// routeError is the output line for an input line that cannot be routed.
+type routeError struct {
+	Line  int    `json:"line"`
+	Error string `json:"error"`
+}
+
+func decisionOut(d brain.Decision) routeDecision {
+	return routeDecision{
+		Expert:     d.Expert,
+		Model:      d.Model,
+		Confidence: math.Round(d.Confidence*1e4) / 1e4,
+		Fallback:   d.Fallback,
+	}
+}
+
+// newJSONEncoder writes one JSON object per line, leaving <, > and & as
+// they are (texts are often code).
+func newJSONEncoder(w io.Writer) *json.Encoder {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc
+}
+
+// routeJSONL routes every line of in (a JSON object with a string "text";
+// other fields are ignored) and writes one object per line to out, in
+// order. A line that cannot be read gets {"line", "error"}; the stream
+// never stops for one.
+func routeJSONL(ctx context.Context, r brain.Router, in io.Reader, out io.Writer) error {
+	br := bufio.NewReaderSize(in, 64<<10)
+	bw := bufio.NewWriterSize(out, 64<<10)
+	enc := newJSONEncoder(bw)
+	for n := 1; ; n++ {
+		line, tooLong, err := readLine(br)
+		if err == io.EOF && line == nil {
+			break
+		}
+		if err != nil && err != io.EOF {
+			bw.Flush()
+			return fmt.Errorf("read line %d: %w", n, err)
+		}
+		var v any
+		text, perr := parseRouteLine(line, tooLong)
+		if perr != nil {
+			v = routeError{Line: n, Error: perr.Error()}
+		} else {
+			v = routeLine{Text: text, routeDecision: decisionOut(r.Route(ctx, text))}
+		}
+		if werr := enc.Encode(v); werr != nil {
+			return fmt.Errorf("write: %w", werr)
+		}
+		// Flush when no more input is waiting, so that a caller talking
+		// line by line gets its answer at once.
+		if br.Buffered() == 0 {
+			if werr := bw.Flush(); werr != nil {
+				return fmt.Errorf("write: %w", werr)
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if ctx.Err() != nil {
+			bw.Flush()
+			return ctx.Err()
+		}
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write: %w", err)
+	}
+	return nil
+}
+
+// readLine returns the next line without its end; when the line is longer
+// than maxRouteLine the rest is skipped and tooLong is set. At the end of
+// the input it returns io.EOF, with the last line if it had no newline.
+func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
+	var buf []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(buf)+len(chunk) > maxRouteLine {
+			tooLong = true
+		} else {
+			buf = append(buf, chunk...)
+		}
+		switch {
+		case err == bufio.ErrBufferFull:
+			continue
+		case err == io.EOF && len(buf) == 0 && !tooLong:
+			return nil, false, io.EOF
+		case err != nil && err != io.EOF:
+			return nil, false, err
+		}
+		buf = bytes.TrimRight(buf, "\r\n")
+		if buf == nil {
+			buf = []byte{}
+		}
+		return buf, tooLong, err
+	}
+}
+
+// parseRouteLine takes the text out of one input line.
+func parseRouteLine(line []byte, tooLong bool) (string, error) {
+	if tooLong {
+		return "", fmt.Errorf("line longer than %d bytes", maxRouteLine)
+	}
+	if len(bytes.TrimSpace(line)) == 0 {
+		return "", errors.New(`empty line; want a JSON object with a "text" field`)
+	}
+	var in struct {
+		Text *string `json:"text"`
+	}
+	if err := json.Unmarshal(line, &in); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "text" {
+			return "", errors.New(`"text" is not a string`)
+		}
+		return "", fmt.Errorf("not a JSON object: %v", err)
+	}
+	if in.Text == nil {
+		return "", errors.New(`no "text" field`)
+	}
+	return *in.Text, nil
+}
+
+// routeEval scores the router on a labelled file and prints the report.
+func (a *app) routeEval(ctx context.Context, args []string) error {
+	fl := flag.NewFlagSet("route eval", flag.ContinueOnError)
+	fl.SetOutput(a.stderr)
+	fl.Usage = func() { fmt.Fprintln(a.stderr, routeUsage) }
+	minExact := fl.Float64("min-exact", 0, "fail when the exact share is below this (0..1)")
+	maxWrong := fl.Float64("max-wrong", 1, "fail when the wrong-expert share is above this (0..1)")
+	if err := fl.Parse(args); err != nil {
+		return err
+	}
+	if fl.NArg() != 1 {
+		return fmt.Errorf("%w: route eval takes one file\n%s", errUsage, routeUsage)
+	}
+	path := fl.Arg(0)
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open evaluation file: %w", err)
+	}
+	defer f.Close()
+	set, err := router.ReadLabeled(f)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	r, err := a.loadRouter()
+	if err != nil {
+		return err
+	}
+	rep := router.Evaluate(ctx, r, r.Experts(), set)
+	if err := writeReport(a.stdout, path, a.cfg.RouterThreshold, rep); err != nil {
+		return err
+	}
+	if rep.Accuracy() < *minExact {
+		return fmt.Errorf("exact %.2f%% is below --min-exact %.2f%%", 100*rep.Accuracy(), 100**minExact)
+	}
+	if rep.WrongRate() > *maxWrong {
+		return fmt.Errorf("wrong expert %.2f%% is above --max-wrong %.2f%%", 100*rep.WrongRate(), 100**maxWrong)
+	}
+	return nil
+}
+
+// writeReport prints an evaluation for people.
+func writeReport(w io.Writer, path string, threshold float64, rep router.Report) error {
+	bw := bufio.NewWriter(w)
+	pct := func(x float64) string { return fmt.Sprintf("%6.2f%%", 100*x) }
+	fmt.Fprintf(bw, "evaluation of %s: %d lines, threshold %.2f\n\n", path, rep.Total, threshold)
+	fmt.Fprintf(bw, "accuracy (exact)   %5d  %s\n", rep.Exact, pct(rep.Accuracy()))
+	fmt.Fprintf(bw, "wrong expert       %5d  %s\n", rep.Wrong, pct(rep.WrongRate()))
+	fmt.Fprintf(bw, "fallback to base   %5d  %s\n\n", rep.Fallback, pct(rep.FallbackRate()))
+
+	width := len("expert")
+	for _, n := range rep.Names {
+		width = max(width, len(n))
+	}
+	fmt.Fprintf(bw, "%-*s  precision    recall  lines\n", width, "expert")
+	for _, s := range rep.Scores {
+		fmt.Fprintf(bw, "%-*s    %s   %s  %5d\n", width, s.Name, pct(s.Precision), pct(s.Recall), s.Support)
+	}
+
+	fmt.Fprintf(bw, "\nconfusion (rows: label, columns: routed to)\n%-*s", width, "")
+	for _, n := range rep.Names {
+		fmt.Fprintf(bw, "  %*s", max(len(n), 5), n)
+	}
+	fmt.Fprintln(bw)
+	for i, n := range rep.Names {
+		row := 0
+		for _, c := range rep.Confusion[i] {
+			row += c
+		}
+		if row == 0 && n == brain.BaseExpert {
+			continue
+		}
+		fmt.Fprintf(bw, "%-*s", width, n)
+		for j, c := range rep.Confusion[i] {
+			fmt.Fprintf(bw, "  %*d", max(len(rep.Names[j]), 5), c)
+		}
+		fmt.Fprintln(bw)
+	}
+
+	fmt.Fprintf(bw, "\nmisrouted (%d):\n", len(rep.Misses))
+	for _, m := range rep.Misses {
+		d := m.Decision
+		got := fmt.Sprintf("%s %.2f", d.Expert, d.Confidence)
+		if d.Fallback {
+			got = fmt.Sprintf("base (fallback; %s %.2f)", d.Candidate, d.Confidence)
+		}
+		fmt.Fprintf(bw, "  line %d: %s -> %s  %s\n", m.Line, m.Label, got, quoteShort(m.Text, 100))
+	}
+	return bw.Flush()
+}
+
+// quoteShort quotes s for one line, cut to at most n runes.
+func quoteShort(s string, n int) string {
+	if utf8.RuneCountInString(s) > n {
+		rs := []rune(s)
+		s = string(rs[:n]) + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}

@@ -1,0 +1,338 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/evo-tr/evo/brain"
+	"github.com/evo-tr/evo/brain/router"
+)
+
+// keywordRouter is a fake router: texts with "def" go to python_coder,
+// texts with "?" fall back, the rest go to tr_chat.
+type keywordRouter struct{ seen []string }
+
+var _ brain.Router = (*keywordRouter)(nil)
+
+func (k *keywordRouter) Route(_ context.Context, text string) brain.Decision {
+	k.seen = append(k.seen, text)
+	switch {
+	case strings.Contains(text, "def"):
+		return brain.Decision{Expert: "python_coder", Model: "python_coder", Confidence: 0.91234567, Candidate: "python_coder"}
+	case strings.Contains(text, "?"):
+		return brain.Decision{Expert: "base", Model: "qwen", Confidence: 0.55, Fallback: true, Candidate: "tr_chat"}
+	}
+	return brain.Decision{Expert: "tr_chat", Model: "tr_chat", Confidence: 0.8, Candidate: "tr_chat"}
+}
+
+func TestParseRouteLine(t *testing.T) {
+	tests := []struct {
+		name    string
+		line    string
+		tooLong bool
+		want    string
+		wantErr string
+	}{
+		{"text", `{"text":"selam"}`, false, "selam", ""},
+		{"other fields ignored", `{"id":7,"text":"def f(): pass","label":"x"}`, false, "def f(): pass", ""},
+		{"empty text is routed", `{"text":""}`, false, "", ""},
+		{"escaped newline", `{"text":"a\nb"}`, false, "a\nb", ""},
+		{"malformed", `{"text":"selam"`, false, "", "not a JSON object"},
+		{"not an object", `["selam"]`, false, "", "not a JSON object"},
+		{"text not a string", `{"text":42}`, false, "", `"text" is not a string`},
+		{"no text", `{"message":"selam"}`, false, "", `no "text" field`},
+		{"null text", `{"text":null}`, false, "", `no "text" field`},
+		{"blank", "   ", false, "", "empty line"},
+		{"too long", `{"text":"x"}`, true, "", "longer than"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseRouteLine([]byte(tt.line), tt.tooLong)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("err = %v", err)
+			}
+			if got != tt.want {
+				t.Errorf("text = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// decodeLines parses every output line as a JSON object.
+func decodeLines(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var objs []map[string]any
+	for i, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
+			t.Fatalf("output line %d %q: %v", i+1, line, err)
+		}
+		objs = append(objs, m)
+	}
+	return objs
+}
+
+func keys(m map[string]any) []string {
+	var ks []string
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func TestRouteJSONL(t *testing.T) {
+	huge := `{"text":"` + strings.Repeat("a", maxRouteLine) + `"}`
+	in := strings.Join([]string{
+		`{"text":"merhaba","user":"ali"}`,
+		`{"text":"def f(x): return x"}`,
+		`not json`,
+		``,
+		`{"text":"nasıl?"}` + "\r",
+		huge,
+		`{"text":42}`,
+		`{"text":"<b> & </b>"}`, // last line without a newline
+	}, "\n")
+	fr := &keywordRouter{}
+	var out bytes.Buffer
+	if err := routeJSONL(context.Background(), fr, strings.NewReader(in), &out); err != nil {
+		t.Fatalf("routeJSONL: %v", err)
+	}
+	objs := decodeLines(t, out.String())
+	if got, want := len(objs), 8; got != want {
+		t.Fatalf("%d output lines, want %d:\n%s", got, want, out.String())
+	}
+	decision := []string{"confidence", "expert", "fallback", "model", "text"}
+	failed := []string{"error", "line"}
+	wants := []struct {
+		keys   []string
+		text   string
+		expert string
+		line   float64
+	}{
+		{decision, "merhaba", "tr_chat", 0},
+		{decision, "def f(x): return x", "python_coder", 0},
+		{failed, "", "", 3},
+		{failed, "", "", 4},
+		{decision, "nasıl?", "base", 0},
+		{failed, "", "", 6},
+		{failed, "", "", 7},
+		{decision, "<b> & </b>", "tr_chat", 0},
+	}
+	for i, w := range wants {
+		o := objs[i]
+		if got := keys(o); !reflect.DeepEqual(got, w.keys) {
+			t.Errorf("line %d keys = %v, want %v", i+1, got, w.keys)
+			continue
+		}
+		if w.line != 0 {
+			if got := o["line"]; got != w.line {
+				t.Errorf("line %d: line = %v, want %v", i+1, got, w.line)
+			}
+			continue
+		}
+		if got := o["text"]; got != w.text {
+			t.Errorf("line %d: text = %q, want %q", i+1, got, w.text)
+		}
+		if got := o["expert"]; got != w.expert {
+			t.Errorf("line %d: expert = %v, want %v", i+1, got, w.expert)
+		}
+	}
+	if got, want := objs[1]["confidence"], 0.9123; got != want {
+		t.Errorf("confidence = %v, want rounded %v", got, want)
+	}
+	if got := objs[4]["fallback"]; got != true {
+		t.Errorf("fallback = %v, want true", got)
+	}
+	if !strings.Contains(out.String(), `"<b> & </b>"`) {
+		t.Errorf("text was HTML-escaped: %s", out.String())
+	}
+	if got, want := len(fr.seen), 4; got != want {
+		t.Errorf("router saw %d texts, want %d", got, want)
+	}
+}
+
+func TestRouteJSONLEmptyInput(t *testing.T) {
+	var out bytes.Buffer
+	if err := routeJSONL(context.Background(), &keywordRouter{}, strings.NewReader(""), &out); err != nil {
+		t.Fatalf("routeJSONL: %v", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("output = %q, want nothing", out.String())
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, fmt.Errorf("disk on fire") }
+
+func TestRouteJSONLReadError(t *testing.T) {
+	err := routeJSONL(context.Background(), &keywordRouter{}, failingReader{}, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Errorf("err = %v, want the read error", err)
+	}
+}
+
+// runEvo runs evo with the shipped experts and no database or Ollama.
+func runEvo(t *testing.T, stdin string, env map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	lookup := func(k string) (string, bool) {
+		if v, ok := env[k]; ok {
+			return v, true
+		}
+		switch k {
+		case "EXPERTS_DIR":
+			return "../../deploy/experts", true
+		case "EVO_ENV_FILE":
+			return "/dev/null", true
+		case "OLLAMA_HOST":
+			return "http://127.0.0.1:1", true // nothing listens there
+		case "DATABASE_URL":
+			return "postgres://nobody@127.0.0.1:1/none", true
+		}
+		return "", false
+	}
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, strings.NewReader(stdin), &out, &errb, lookup)
+	return code, out.String(), errb.String()
+}
+
+func TestCmdRouteText(t *testing.T) {
+	tests := []struct {
+		name, text, want string
+	}{
+		{"coding question in Turkish", "Python'da liste nasıl sıralanır?", "python_coder"},
+		{"greeting", "selam naber", "tr_chat"},
+		{"traceback", "Traceback (most recent call last):\n  File \"a.py\", line 1, in <module>\nKeyError: 'x'", "python_coder"},
+		{"text work", "bu metni özetle lütfen", "tr_chat"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, out, errs := runEvo(t, "", nil, "route", tt.text)
+			if code != 0 {
+				t.Fatalf("exit %d, stderr:\n%s", code, errs)
+			}
+			objs := decodeLines(t, out)
+			if len(objs) != 1 {
+				t.Fatalf("%d objects, want 1: %s", len(objs), out)
+			}
+			if got, want := keys(objs[0]), []string{"confidence", "expert", "fallback", "model"}; !reflect.DeepEqual(got, want) {
+				t.Errorf("keys = %v, want %v", got, want)
+			}
+			if got := objs[0]["expert"]; got != tt.want {
+				t.Errorf("expert = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestCmdRouteFallbackAndBuiltIn(t *testing.T) {
+	// A threshold of 1 sends everything to the base model; a missing
+	// EXPERTS_DIR falls back to the experts built into the binary.
+	env := map[string]string{"ROUTER_THRESHOLD": "1", "BASE_MODEL": "base-model:1b", "EXPERTS_DIR": t.TempDir() + "/none"}
+	code, out, errs := runEvo(t, "", env, "route", "selam")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	o := decodeLines(t, out)[0]
+	if o["expert"] != brain.BaseExpert || o["model"] != "base-model:1b" || o["fallback"] != true {
+		t.Errorf("decision = %v, want a fallback to base-model:1b", o)
+	}
+}
+
+func TestCmdRouteJSONL(t *testing.T) {
+	in := `{"text":"for i in range(3): print(i)"}` + "\n" + `{"text":"iyi geceler"}` + "\n" + "{oops\n"
+	code, out, errs := runEvo(t, in, nil, "route", "--jsonl")
+	if code != 0 {
+		t.Fatalf("exit %d, stderr:\n%s", code, errs)
+	}
+	objs := decodeLines(t, out)
+	if len(objs) != 3 {
+		t.Fatalf("%d objects, want 3: %s", len(objs), out)
+	}
+	if objs[0]["expert"] != "python_coder" || objs[1]["expert"] != "tr_chat" || objs[2]["error"] == nil {
+		t.Errorf("objects = %v", objs)
+	}
+}
+
+func TestCmdRouteEval(t *testing.T) {
+	code, out, errs := runEvo(t, "", nil, "route", "eval", "--min-exact", "0.97", "--max-wrong", "0.01",
+		"../../deploy/experts/eval/router_eval.jsonl")
+	if code != 0 {
+		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	for _, want := range []string{"accuracy (exact)", "wrong expert", "fallback to base", "precision", "recall",
+		"confusion", "python_coder", "tr_chat", "misrouted ("} {
+		if !strings.Contains(out, want) {
+			t.Errorf("report lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestCmdRouteUsage(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{"no text", []string{"route"}, 2, "no text"},
+		{"jsonl with text", []string{"route", "--jsonl", "selam"}, 2, "takes no text"},
+		{"eval without file", []string{"route", "eval"}, 2, "one file"},
+		{"eval missing file", []string{"route", "eval", "/nonexistent.jsonl"}, 1, "open evaluation file"},
+		{"unknown flag", []string{"route", "--nope"}, 1, "flag provided but not defined"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := runEvo(t, "", nil, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.wantCode, errs)
+			}
+			if !strings.Contains(errs, tt.wantErr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantErr, errs)
+			}
+		})
+	}
+}
+
+func TestWriteReport(t *testing.T) {
+	set := []router.Labeled{
+		{Line: 1, Text: "def f(): pass", Label: "python_coder"},
+		{Line: 2, Text: "merhaba", Label: "tr_chat"},
+		{Line: 3, Text: "neden?", Label: "tr_chat"},
+		{Line: 4, Text: "def " + strings.Repeat("ş", 200), Label: "tr_chat"},
+	}
+	rep := router.Evaluate(context.Background(), &keywordRouter{}, []string{"tr_chat", "python_coder"}, set)
+	var out bytes.Buffer
+	if err := writeReport(&out, "x.jsonl", 0.6, rep); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	for _, want := range []string{
+		"4 lines, threshold 0.60",
+		"accuracy (exact)       2   50.00%",
+		"wrong expert           1   25.00%",
+		"fallback to base       1   25.00%",
+		"misrouted (2):",
+		`line 3: tr_chat -> base (fallback; tr_chat 0.55)  "neden?"`,
+		"line 4: tr_chat -> python_coder 0.91",
+		"…\"",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("report lacks %q:\n%s", want, got)
+		}
+	}
+}
