@@ -1,0 +1,306 @@
+// Package discord is EVO-TR's Discord adapter, built on discordgo: it
+// answers mentions, replies and DMs through the brain, streams the answer
+// by editing its reply, splits long answers without breaking code blocks,
+// never pings @everyone, @here or roles, and registers the brain's commands
+// as slash commands.
+package discord
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/evo-tr/evo/brain"
+)
+
+// Intents the bot asks for. Message content is privileged: enable it for
+// the bot in Discord's developer portal.
+const Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages |
+	discordgo.IntentsDirectMessages | discordgo.IntentMessageContent
+
+// Defaults for Config's zero values.
+const (
+	DefaultEditInterval   = time.Second
+	DefaultTypingInterval = 8 * time.Second
+	DefaultMaxParts       = 10
+)
+
+// eventQueue bounds the gateway events waiting to be handled.
+const eventQueue = 256
+
+// Config configures a Bot.
+type Config struct {
+	// Token is the bot token, with or without the "Bot " prefix.
+	Token string
+	// AdminIDs are the user ids whose messages are marked admin.
+	AdminIDs []string
+	// EditInterval is the least time between two edits of a streamed
+	// reply; default 1 s.
+	EditInterval time.Duration
+	// TypingInterval is how often the typing indicator is renewed while
+	// an answer is generated; default 8 s (it lasts about 10).
+	TypingInterval time.Duration
+	// MaxParts caps the messages of one reply; default 10.
+	MaxParts int
+	// HTTPClient replaces discordgo's REST client (20 s timeout), if set.
+	HTTPClient *http.Client
+}
+
+// Bot connects the brain to Discord. Point discordgo at the API with
+// SetEndpoints before Run.
+type Bot struct {
+	cfg    Config
+	h      brain.Handler
+	log    *slog.Logger
+	clock  brain.Clock
+	admins map[string]bool
+
+	events  chan func(context.Context)
+	stopped chan struct{}
+	replies sync.WaitGroup
+
+	mu      sync.Mutex
+	self    string // the bot's user id
+	appID   string
+	kinds   map[string]brain.ChatKind
+	closing bool
+}
+
+// New checks cfg and returns a Bot; Run connects it.
+func New(cfg Config, h brain.Handler, log *slog.Logger, clock brain.Clock) (*Bot, error) {
+	cfg.Token = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(cfg.Token), "Bot "))
+	switch {
+	case cfg.Token == "":
+		return nil, errors.New("discord: empty bot token")
+	case h == nil || log == nil || clock == nil:
+		return nil, errors.New("discord: nil handler, logger or clock")
+	case cfg.EditInterval < 0 || cfg.TypingInterval < 0 || cfg.MaxParts < 0:
+		return nil, errors.New("discord: negative interval or part count")
+	}
+	if cfg.EditInterval == 0 {
+		cfg.EditInterval = DefaultEditInterval
+	}
+	if cfg.TypingInterval == 0 {
+		cfg.TypingInterval = DefaultTypingInterval
+	}
+	if cfg.MaxParts == 0 {
+		cfg.MaxParts = DefaultMaxParts
+	}
+	cfg.MaxParts = max(cfg.MaxParts, 2)
+	admins := map[string]bool{}
+	for _, id := range cfg.AdminIDs {
+		if id = strings.TrimSpace(id); id != "" {
+			admins[id] = true
+		}
+	}
+	return &Bot{
+		cfg: cfg, h: h, log: log, clock: clock, admins: admins,
+		events:  make(chan func(context.Context), eventQueue),
+		stopped: make(chan struct{}),
+		kinds:   map[string]brain.ChatKind{},
+	}, nil
+}
+
+// Run connects to the gateway, registers the slash commands and answers
+// messages until ctx ends; then it waits for replies in flight to stop and
+// closes the connection. Gateway losses are retried (resuming the session)
+// and logged. A Bot runs once.
+func (b *Bot) Run(ctx context.Context) error {
+	s, err := discordgo.New("Bot " + b.cfg.Token)
+	if err != nil {
+		return fmt.Errorf("discord session: %w", err)
+	}
+	s.Identify.Intents = Intents
+	// Events are handed to one queue in gateway order; handlers never block.
+	s.SyncEvents = true
+	if b.cfg.HTTPClient != nil {
+		s.Client = b.cfg.HTTPClient
+	}
+	s.AddHandler(b.onReady)
+	s.AddHandler(b.onConnect)
+	s.AddHandler(b.onDisconnect)
+	s.AddHandler(b.onResumed)
+	s.AddHandler(b.onRateLimit)
+	s.AddHandler(b.onMessageCreate)
+	s.AddHandler(b.onInteractionCreate)
+	if err := s.Open(); err != nil {
+		close(b.stopped)
+		return fmt.Errorf("open discord gateway: %w", err)
+	}
+	b.log.Info("discord: connected", "user_id", b.selfID())
+	b.registerCommands(ctx, s)
+	for done := false; !done; {
+		select {
+		case <-ctx.Done():
+			done = true
+		case ev := <-b.events:
+			ev(ctx)
+		}
+	}
+	b.mu.Lock()
+	b.closing = true
+	b.mu.Unlock()
+	close(b.stopped)
+	b.replies.Wait()
+	if err := s.Close(); err != nil {
+		return fmt.Errorf("close discord gateway: %w", err)
+	}
+	b.log.Info("discord: stopped")
+	return nil
+}
+
+// enqueue hands an event to Run's loop, in gateway order.
+func (b *Bot) enqueue(ev func(context.Context)) {
+	select {
+	case b.events <- ev:
+	case <-b.stopped:
+	}
+}
+
+func (b *Bot) selfID() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.self
+}
+
+// onReady runs inside discordgo's Open, with the session locked: it only
+// records who the bot is.
+func (b *Bot) onReady(_ *discordgo.Session, r *discordgo.Ready) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if r.User != nil {
+		b.self = r.User.ID
+		b.appID = r.User.ID
+	}
+	if r.Application != nil && r.Application.ID != "" {
+		b.appID = r.Application.ID
+	}
+}
+
+func (b *Bot) onConnect(*discordgo.Session, *discordgo.Connect) {
+	b.log.Info("discord: gateway connected")
+}
+
+func (b *Bot) onDisconnect(*discordgo.Session, *discordgo.Disconnect) {
+	b.mu.Lock()
+	closing := b.closing
+	b.mu.Unlock()
+	if closing {
+		return
+	}
+	b.log.Warn("discord: gateway connection lost; reconnecting")
+}
+
+func (b *Bot) onResumed(*discordgo.Session, *discordgo.Resumed) {
+	b.log.Info("discord: gateway session resumed")
+}
+
+func (b *Bot) onRateLimit(_ *discordgo.Session, r *discordgo.RateLimit) {
+	b.log.Warn("discord: rate limited; retrying", "url", r.URL, "retry_after", r.RetryAfter)
+}
+
+func (b *Bot) onMessageCreate(s *discordgo.Session, e *discordgo.MessageCreate) {
+	m := e.Message
+	if m == nil || m.Author == nil || m.Author.Bot || m.WebhookID != "" {
+		return
+	}
+	if m.Type != discordgo.MessageTypeDefault && m.Type != discordgo.MessageTypeReply {
+		return
+	}
+	b.enqueue(func(ctx context.Context) { b.handleMessage(ctx, s, m) })
+}
+
+// handleMessage submits a message addressed to the bot to the brain.
+func (b *Bot) handleMessage(ctx context.Context, s *discordgo.Session, m *discordgo.Message) {
+	self := b.selfID()
+	if m.Author.ID == self {
+		return
+	}
+	private := m.GuildID == ""
+	mentioned := mentions(m, self)
+	if !private && !mentioned {
+		return
+	}
+	kind := brain.ChatPrivate
+	if !private {
+		kind = b.chatKind(ctx, s, m.ChannelID)
+	}
+	name := displayName(m.Author)
+	if m.Member != nil && m.Member.Nick != "" {
+		name = m.Member.Nick
+	}
+	msg := brain.Message{
+		Platform:          brain.PlatformDiscord,
+		ChatID:            m.ChannelID,
+		ChatKind:          kind,
+		UserID:            m.Author.ID,
+		UserName:          name,
+		Text:              plainText(m, self, stateNames{s}),
+		PlatformMessageID: m.ID,
+		Mentioned:         mentioned,
+		Admin:             b.admins[m.Author.ID],
+		Time:              b.clock.Now(),
+	}
+	b.log.Debug("discord: message", "chat_id", msg.ChatID, "kind", kind, "user_id", msg.UserID)
+	ref := &discordgo.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID}
+	b.submit(ctx, msg, channelTarget{s: s, channelID: m.ChannelID, replyTo: ref})
+}
+
+// submit starts the reply's goroutine and hands the message to the brain.
+func (b *Bot) submit(ctx context.Context, msg brain.Message, out target) {
+	r := newReply(b.cfg, out, b.log.With("chat_id", msg.ChatID, "message_id", msg.PlatformMessageID))
+	b.replies.Add(1)
+	go func() {
+		defer b.replies.Done()
+		r.run(ctx)
+	}()
+	b.h.Submit(ctx, msg, r)
+}
+
+// chatKind tells a guild channel from a thread, from the state or the API.
+func (b *Bot) chatKind(ctx context.Context, s *discordgo.Session, channelID string) brain.ChatKind {
+	b.mu.Lock()
+	kind, ok := b.kinds[channelID]
+	b.mu.Unlock()
+	if ok {
+		return kind
+	}
+	c, err := s.State.Channel(channelID)
+	if err != nil {
+		if c, err = s.Channel(channelID, discordgo.WithContext(ctx)); err != nil {
+			b.log.Warn("discord: look up channel", "channel_id", channelID, "err", err)
+			return brain.ChatGroup
+		}
+	}
+	kind = brain.ChatGroup
+	if c.IsThread() {
+		kind = brain.ChatThread
+	}
+	b.mu.Lock()
+	b.kinds[channelID] = kind
+	b.mu.Unlock()
+	return kind
+}
+
+// stateNames resolves names from discordgo's state cache.
+type stateNames struct{ s *discordgo.Session }
+
+func (n stateNames) roleName(guildID, roleID string) string {
+	if r, err := n.s.State.Role(guildID, roleID); err == nil {
+		return r.Name
+	}
+	return ""
+}
+
+func (n stateNames) channelName(channelID string) string {
+	if c, err := n.s.State.Channel(channelID); err == nil {
+		return c.Name
+	}
+	return ""
+}

@@ -1,0 +1,311 @@
+package discord
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+	"github.com/evo-tr/evo/bots/markdown"
+	"github.com/evo-tr/evo/brain"
+)
+
+// MaxMessageLen is Discord's limit on a message, in characters.
+const MaxMessageLen = 2000
+
+// Turkish texts of the adapter.
+const (
+	msgNoAnswer  = "Bir cevap üretemedim; sorunu başka türlü sorar mısın?"
+	msgTruncated = "_(Cevabın kalanı çok uzun olduğu için gönderilmedi.)_"
+)
+
+// noPings lets a reply notify nobody but the author it replies to: no
+// @everyone, @here, role or user mention is parsed.
+func noPings() *discordgo.MessageAllowedMentions {
+	return &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}, RepliedUser: true}
+}
+
+// target is where one reply's messages go.
+type target interface {
+	// start acknowledges the request, if the platform needs it.
+	start(ctx context.Context) error
+	typing(ctx context.Context) error
+	// send posts part i of the reply and returns its message id.
+	send(ctx context.Context, i int, content string) (string, error)
+	edit(ctx context.Context, id, content string) error
+	remove(ctx context.Context, id string) error
+}
+
+// sent is a message of the reply as Discord shows it.
+type sent struct {
+	id, content string
+}
+
+// reply is the brain.Sink of one message: it buffers what the brain
+// writes and a goroutine shows it, sending the first part at once and
+// editing at most once per EditInterval, with the typing indicator
+// repeated every TypingInterval until the final text is delivered.
+type reply struct {
+	cfg Config
+	out target
+	log *slog.Logger
+
+	mu       sync.Mutex
+	streamed strings.Builder
+	final    *brain.Reply
+	wake     chan struct{}
+
+	// Owned by run.
+	msgs      []sent
+	lastFlush time.Time
+	shown     string
+}
+
+var _ brain.Sink = (*reply)(nil)
+
+func newReply(cfg Config, out target, log *slog.Logger) *reply {
+	return &reply{cfg: cfg, out: out, log: log, wake: make(chan struct{}, 1)}
+}
+
+// Delta appends streamed Markdown; it never blocks.
+func (r *reply) Delta(text string) {
+	r.mu.Lock()
+	if r.final == nil {
+		r.streamed.WriteString(text)
+	}
+	r.mu.Unlock()
+	r.signal()
+}
+
+// Done delivers the final reply; it never blocks.
+func (r *reply) Done(rep brain.Reply) {
+	r.mu.Lock()
+	if r.final == nil {
+		r.final = &rep
+	}
+	r.mu.Unlock()
+	r.signal()
+}
+
+func (r *reply) signal() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (r *reply) snapshot() (string, *brain.Reply) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.streamed.String(), r.final
+}
+
+// run shows the reply until the final text is delivered or ctx ends.
+func (r *reply) run(ctx context.Context) {
+	if err := r.out.start(ctx); err != nil {
+		r.log.Error("discord: acknowledge command", "err", err)
+		return
+	}
+	r.typing(ctx)
+	typing := time.NewTicker(r.cfg.TypingInterval)
+	defer typing.Stop()
+	var timer *time.Timer
+	var timerC <-chan time.Time
+	defer func() {
+		if timer != nil {
+			timer.Stop()
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-typing.C:
+			r.typing(ctx)
+			continue
+		case <-timerC:
+			timerC = nil
+		case <-r.wake:
+		}
+		text, final := r.snapshot()
+		if final != nil {
+			r.finish(ctx, *final)
+			return
+		}
+		if text == r.shown || timerC != nil {
+			continue
+		}
+		if wait := r.cfg.EditInterval - time.Since(r.lastFlush); len(r.msgs) > 0 && wait > 0 {
+			timer = time.NewTimer(wait)
+			timerC = timer.C
+			continue
+		}
+		r.show(ctx, r.parts(text), false)
+		r.shown = text
+	}
+}
+
+func (r *reply) typing(ctx context.Context) {
+	if err := r.out.typing(ctx); err != nil && ctx.Err() == nil {
+		r.log.Debug("discord: typing indicator", "err", err)
+	}
+}
+
+// parts splits text into the messages to show: each under Discord's
+// limit with code fences balanced, blank parts dropped, at most MaxParts.
+func (r *reply) parts(text string) []string {
+	var out []string
+	for _, p := range markdown.Split(text, MaxMessageLen, markdown.Runes) {
+		if strings.TrimSpace(p) != "" {
+			out = append(out, p)
+		}
+	}
+	if len(out) > r.cfg.MaxParts {
+		out = append(out[:r.cfg.MaxParts-1], msgTruncated)
+	}
+	return out
+}
+
+// show makes the reply's messages read parts: it edits the ones that
+// changed and sends the missing ones. When final, a failed edit is
+// replaced by a new message and messages past the last part are removed.
+func (r *reply) show(ctx context.Context, parts []string, final bool) {
+	defer func() { r.lastFlush = time.Now() }()
+	for i, p := range parts {
+		if i < len(r.msgs) {
+			if r.msgs[i].content == p {
+				continue
+			}
+			err := r.out.edit(ctx, r.msgs[i].id, p)
+			if err == nil {
+				r.msgs[i].content = p
+				continue
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			r.log.Error("discord: edit reply", "part", i, "err", err)
+			if !final {
+				continue
+			}
+			// The message may be gone: post the part anew.
+		}
+		id, err := r.out.send(ctx, i, p)
+		if err != nil {
+			if ctx.Err() == nil {
+				r.log.Error("discord: send reply", "part", i, "err", err)
+			}
+			return
+		}
+		if i < len(r.msgs) {
+			r.msgs[i] = sent{id: id, content: p}
+		} else {
+			r.msgs = append(r.msgs, sent{id: id, content: p})
+		}
+	}
+	if !final {
+		return
+	}
+	for _, m := range r.msgs[min(len(parts), len(r.msgs)):] {
+		if err := r.out.remove(ctx, m.id); err != nil && ctx.Err() == nil {
+			r.log.Error("discord: remove stale part", "err", err)
+		}
+	}
+	r.msgs = r.msgs[:min(len(parts), len(r.msgs))]
+}
+
+// finish delivers the exact final text.
+func (r *reply) finish(ctx context.Context, rep brain.Reply) {
+	parts := r.parts(rep.Text)
+	if len(parts) == 0 {
+		parts = []string{msgNoAnswer}
+	}
+	r.show(ctx, parts, true)
+}
+
+// channelTarget posts a reply in a channel, answering the user's message.
+type channelTarget struct {
+	s         *discordgo.Session
+	channelID string
+	replyTo   *discordgo.MessageReference
+}
+
+func (t channelTarget) start(context.Context) error { return nil }
+
+func (t channelTarget) typing(ctx context.Context) error {
+	return t.s.ChannelTyping(t.channelID, discordgo.WithContext(ctx))
+}
+
+func (t channelTarget) send(ctx context.Context, i int, content string) (string, error) {
+	ms := &discordgo.MessageSend{Content: content, AllowedMentions: noPings()}
+	if i == 0 {
+		ms.Reference = t.replyTo
+	}
+	m, err := t.s.ChannelMessageSendComplex(t.channelID, ms, discordgo.WithContext(ctx))
+	if err != nil {
+		return "", err
+	}
+	return m.ID, nil
+}
+
+func (t channelTarget) edit(ctx context.Context, id, content string) error {
+	_, err := t.s.ChannelMessageEditComplex(&discordgo.MessageEdit{
+		ID: id, Channel: t.channelID, Content: &content, AllowedMentions: noPings(),
+	}, discordgo.WithContext(ctx))
+	return err
+}
+
+func (t channelTarget) remove(ctx context.Context, id string) error {
+	return t.s.ChannelMessageDelete(t.channelID, id, discordgo.WithContext(ctx))
+}
+
+// interactionTarget answers a slash command: a deferred response, then
+// the first part as the response and the rest as follow-ups.
+type interactionTarget struct {
+	s  *discordgo.Session
+	it *discordgo.Interaction
+}
+
+// original names the interaction's response message.
+const original = "@original"
+
+func (t interactionTarget) start(ctx context.Context) error {
+	return t.s.InteractionRespond(t.it, &discordgo.InteractionResponse{
+		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+	}, discordgo.WithContext(ctx))
+}
+
+func (t interactionTarget) typing(context.Context) error { return nil }
+
+func (t interactionTarget) send(ctx context.Context, i int, content string) (string, error) {
+	if i == 0 {
+		return original, t.edit(ctx, original, content)
+	}
+	m, err := t.s.FollowupMessageCreate(t.it, true, &discordgo.WebhookParams{
+		Content: content, AllowedMentions: noPings(),
+	}, discordgo.WithContext(ctx))
+	if err != nil {
+		return "", err
+	}
+	return m.ID, nil
+}
+
+func (t interactionTarget) edit(ctx context.Context, id, content string) error {
+	e := &discordgo.WebhookEdit{Content: &content, AllowedMentions: noPings()}
+	var err error
+	if id == original {
+		_, err = t.s.InteractionResponseEdit(t.it, e, discordgo.WithContext(ctx))
+	} else {
+		_, err = t.s.FollowupMessageEdit(t.it, id, e, discordgo.WithContext(ctx))
+	}
+	return err
+}
+
+func (t interactionTarget) remove(ctx context.Context, id string) error {
+	if id == original {
+		return t.s.InteractionResponseDelete(t.it, discordgo.WithContext(ctx))
+	}
+	return t.s.FollowupMessageDelete(t.it, id, discordgo.WithContext(ctx))
+}
