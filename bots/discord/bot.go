@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -61,6 +62,7 @@ type Bot struct {
 	clock  brain.Clock
 	admins map[string]bool
 
+	ran     atomic.Bool
 	events  chan func(context.Context)
 	stopped chan struct{}
 	replies sync.WaitGroup
@@ -112,6 +114,9 @@ func New(cfg Config, h brain.Handler, log *slog.Logger, clock brain.Clock) (*Bot
 // closes the connection. Gateway losses are retried (resuming the session)
 // and logged. A Bot runs once.
 func (b *Bot) Run(ctx context.Context) error {
+	if !b.ran.CompareAndSwap(false, true) {
+		return errors.New("discord: bot already ran")
+	}
 	s, err := discordgo.New("Bot " + b.cfg.Token)
 	if err != nil {
 		return fmt.Errorf("discord session: %w", err)

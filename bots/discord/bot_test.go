@@ -119,7 +119,14 @@ func TestOnlyAddressedMessagesAreAnswered(t *testing.T) {
 				tt.name, last, tt.wantKind, tt.channel, "selam", tt.mention)
 		}
 	}
-	if n := len(fake.Snapshot().By(text.ID, e.user.ID)); n != 1 {
+	v := fake.Snapshot()
+	if n := len(v.RequestsTo("GET", "/channels/"+thread.ID)); n != 0 {
+		t.Errorf("looked up the thread known from GUILD_CREATE %d times, want 0 (state)", n)
+	}
+	if n := len(v.RequestsTo("GET", "/channels/"+late.ID)); n != 1 {
+		t.Errorf("looked up the late thread %d times, want 1 (then cached)", n)
+	}
+	if n := len(v.By(text.ID, e.user.ID)); n != 1 {
 		t.Errorf("bot wrote %d messages in the channel, want 1 (none to %s)", n, ignored.ID)
 	}
 }
@@ -311,9 +318,8 @@ func TestSurvivesGatewayLoss(t *testing.T) {
 				t.Errorf("session %s identified %d times, want the same session %s resumed (identifies %d)",
 					after.SessionID, after.Identifies, before.SessionID, before.Identifies)
 			}
-			if log := e.logs.String(); !contains(log, "connection lost") || !contains(log, "resumed") {
-				t.Errorf("log does not report the loss and the resume:\n%s", log)
-			}
+			e.waitLog("connection lost")
+			e.waitLog("session resumed")
 			if got := len(e.brain.got()); got != 1 {
 				t.Errorf("brain got %d messages, want 1", got)
 			}
@@ -414,7 +420,7 @@ func TestSlashCommands(t *testing.T) {
 		t.Errorf("DM command chat kind = %s, want private", msgs[1].ChatKind)
 	}
 	for _, r := range v.RequestsTo("", "/webhooks/") {
-		if !contains(string(r.Body), `"allowed_mentions":{"parse":[]`) {
+		if !strings.Contains(string(r.Body), `"allowed_mentions":{"parse":[]`) {
 			t.Errorf("%s %s carries %s, want allowed_mentions with parse []", r.Method, r.Path, r.Body)
 		}
 	}

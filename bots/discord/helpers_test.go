@@ -196,6 +196,17 @@ func (e *env) wait(what string, cond func(v discordtest.View) bool) discordtest.
 	return v
 }
 
+// waitLog polls the bot's log until it holds text, failing after 10 s.
+func (e *env) waitLog(text string) {
+	e.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(e.logs.String(), text); {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("log never said %q", text)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
 // post writes a user's message, failing the test on error.
 func (e *env) post(p discordtest.Post) discordtest.Message {
 	e.t.Helper()
@@ -228,5 +239,3 @@ func (e *env) replyTo(userMsg discordtest.Message, want string) []discordtest.Me
 }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-func contains(s, sub string) bool { return strings.Contains(s, sub) }

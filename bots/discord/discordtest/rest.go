@@ -130,10 +130,12 @@ func writeRateLimited(w http.ResponseWriter, rl *RateLimit) {
 
 func writeJSON(w http.ResponseWriter, status int, body any) {
 	h := w.Header()
-	h.Set("X-RateLimit-Limit", "5")
-	h.Set("X-RateLimit-Remaining", "4")
-	h.Set("X-RateLimit-Reset-After", "1.000")
-	h.Set("X-RateLimit-Bucket", "fakebucket")
+	if h.Get("X-RateLimit-Remaining") == "" {
+		h.Set("X-RateLimit-Limit", "5")
+		h.Set("X-RateLimit-Remaining", "4")
+		h.Set("X-RateLimit-Reset-After", "1.000")
+		h.Set("X-RateLimit-Bucket", "fakebucket")
+	}
 	if status == http.StatusNoContent || body == nil {
 		w.WriteHeader(http.StatusNoContent)
 		return
