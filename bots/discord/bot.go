@@ -20,8 +20,10 @@ import (
 	"github.com/evo-tr/evo/brain"
 )
 
-// Intents the bot asks for. Message content is privileged: enable it for
-// the bot in Discord's developer portal.
+// Intents the bot asks for: guild and direct messages, their content
+// (privileged: enable it for the bot in Discord's developer portal), and
+// guilds, whose GUILD_CREATE events fill discordgo's state with channels
+// and threads so that telling a thread from a channel needs no API call.
 const Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages |
 	discordgo.IntentsDirectMessages | discordgo.IntentMessageContent
 
@@ -145,7 +147,7 @@ func (b *Bot) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			done = true
 		case ev := <-b.events:
-			ev(ctx)
+			b.safely("handle event", func() { ev(ctx) })
 		}
 	}
 	b.mu.Lock()
@@ -158,6 +160,16 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	b.log.Info("discord: stopped")
 	return nil
+}
+
+// safely runs f, logging a panic instead of crashing the service.
+func (b *Bot) safely(what string, f func()) {
+	defer func() {
+		if p := recover(); p != nil {
+			b.log.Error("discord: panic", "in", what, "panic", p)
+		}
+	}()
+	f()
 }
 
 // enqueue hands an event to Run's loop, in gateway order.
@@ -263,7 +275,7 @@ func (b *Bot) submit(ctx context.Context, msg brain.Message, out target) {
 	b.replies.Add(1)
 	go func() {
 		defer b.replies.Done()
-		r.run(ctx)
+		b.safely("reply", func() { r.run(ctx) })
 	}()
 	b.h.Submit(ctx, msg, r)
 }

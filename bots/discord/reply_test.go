@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -189,4 +190,22 @@ func TestReplyStopsWithContext(t *testing.T) {
 		t.Fatal("run did not stop when its context ended")
 	}
 	r.Done(brain.Reply{Text: "geç"}) // must not block
+}
+
+// panicTarget fails like a library bug would.
+type panicTarget struct{ *recTarget }
+
+func (p *panicTarget) send(context.Context, int, string) (string, error) { panic("boom") }
+
+func TestPanicInReplyIsContained(t *testing.T) {
+	logs := &lockedBuffer{}
+	b, err := New(Config{Token: "x"}, &fakeBrain{answer: echo}, slog.New(slog.NewTextHandler(logs, nil)), fixedClock{testTime})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.submit(context.Background(), brain.Message{Text: "selam"}, &panicTarget{newRecTarget()})
+	b.replies.Wait()
+	if !strings.Contains(logs.String(), "panic") {
+		t.Errorf("log = %q, want the panic reported", logs.String())
+	}
 }
