@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/evo-tr/evo/bots/discord"
 	"github.com/evo-tr/evo/bots/telegram"
 	"github.com/evo-tr/evo/brain"
 )
@@ -30,6 +31,19 @@ func (a *app) startBots(ctx context.Context, b *brain.Brain, goRun func(string, 
 			return n, fmt.Errorf("telegram: %w", err)
 		}
 		goRun("telegram", tg.Run)
+		n++
+	}
+	if a.cfg.DiscordBotToken != "" {
+		// discordgo keeps its endpoints in package variables: set them once.
+		if err := discord.SetEndpoints(a.cfg.DiscordAPIURL); err != nil {
+			return n, fmt.Errorf("DISCORD_API_URL: %w", err)
+		}
+		dc, err := discord.New(discord.Config{Token: a.cfg.DiscordBotToken, AdminIDs: a.cfg.DiscordAdminIDs},
+			b, a.log.With("bot", "discord"), brain.SystemClock{})
+		if err != nil {
+			return n, fmt.Errorf("discord: %w", err)
+		}
+		goRun("discord", dc.Run)
 		n++
 	}
 	return n, nil

@@ -13,6 +13,7 @@ import (
 
 	"github.com/go-telegram/bot/models"
 
+	"github.com/evo-tr/evo/bots/discord/discordtest"
 	"github.com/evo-tr/evo/bots/telegram/telegramtest"
 	"github.com/evo-tr/evo/brain/ollama/ollamatest"
 	"github.com/evo-tr/evo/memory/postgres/pgtest"
@@ -58,18 +59,27 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// TestServeTelegramEndToEnd runs `evo serve` against a fake Bot API, the
-// fake Ollama and the real Postgres: a private message is answered with the
-// model's text, /healthz reports the dependencies, and a signal stops it.
-func TestServeTelegramEndToEnd(t *testing.T) {
+// TestServeEndToEnd runs `evo serve` against a fake Bot API, a fake
+// Discord, the fake Ollama and the real Postgres: a Telegram DM and a
+// Discord mention are answered with the model's text, /healthz reports the
+// dependencies, and cancelling stops it cleanly.
+func TestServeEndToEnd(t *testing.T) {
 	dsn := pgtest.NewSchema(t)
 	llm := ollamatest.NewServer(t)
 	tg := telegramtest.NewServer(telegramtest.DefaultToken, "evo_test_bot")
 	t.Cleanup(tg.Close)
+	dc := discordtest.New(discordtest.Options{HeartbeatInterval: time.Second})
+	t.Cleanup(dc.Close)
+	const discordToken = "discord-test-token"
+	botUser := discordtest.User{ID: dc.NewID(), Username: "evo", GlobalName: "EVO", Bot: true}
+	dc.AddBot(discordToken, botUser)
+	channel := discordtest.Channel{ID: dc.NewID(), Type: discordtest.ChannelGuildText, GuildID: dc.NewID(), Name: "genel", Bot: discordToken}
+	dc.AddChannel(channel)
 	httpAddr := freeAddr(t)
 	env := map[string]string{envFileKey: "/dev/null", "EXPERTS_DIR": "../../deploy/experts",
 		"DATABASE_URL": dsn, "OLLAMA_HOST": llm.URL(), "HTTP_ADDR": httpAddr,
-		"TELEGRAM_BOT_TOKEN": telegramtest.DefaultToken, "TELEGRAM_API_URL": tg.URL()}
+		"TELEGRAM_BOT_TOKEN": telegramtest.DefaultToken, "TELEGRAM_API_URL": tg.URL(),
+		"DISCORD_BOT_TOKEN": discordToken, "DISCORD_API_URL": dc.URL}
 
 	ctx, stop := context.WithCancel(context.Background())
 	var logs syncBuffer
@@ -105,11 +115,39 @@ func TestServeTelegramEndToEnd(t *testing.T) {
 		msgs := tg.BotMessages(42)
 		return len(msgs) == 1 && strings.Contains(msgs[0].Visible, "«Merhaba EVO»")
 	})
+	mehmet := discordtest.User{ID: dc.NewID(), Username: "mehmet"}
+	ctxWait, cancelWait := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancelWait()
+	if _, err := dc.Wait(ctxWait, func(v discordtest.View) bool { return v.Sessions[discordToken].Connected }); err != nil {
+		t.Fatalf("discord bot did not connect: %v\n%s", err, logs.String())
+	}
+	if _, err := dc.Post(discordtest.Post{ChannelID: channel.ID, Author: mehmet,
+		Content: "<@" + botUser.ID + "> selam @everyone", Mentions: []discordtest.User{botUser}}); err != nil {
+		t.Fatal(err)
+	}
+	v, err := dc.Wait(ctxWait, func(v discordtest.View) bool {
+		for _, m := range v.Messages {
+			if m.Author.ID == botUser.ID && strings.Contains(m.Content, "«selam @everyone»") {
+				return true
+			}
+		}
+		return false
+	})
+	if err != nil {
+		t.Fatalf("no Discord reply: %v\n%s", err, logs.String())
+	}
+	for _, m := range v.Messages {
+		if m.Author.ID == botUser.ID && (m.AllowedMentions == nil || m.AllowedMentions.Parse == nil || len(m.AllowedMentions.Parse) != 0) {
+			t.Errorf("reply %q may ping: allowed_mentions = %+v", m.Content, m.AllowedMentions)
+		}
+	}
 	if got := len(tg.Commands()); got == 0 {
 		t.Error("no commands registered with setMyCommands")
 	}
-	if strings.Contains(logs.String(), telegramtest.DefaultToken) {
-		t.Error("the bot token appears in the logs")
+	for _, secret := range []string{telegramtest.DefaultToken, discordToken} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("a bot token appears in the logs: %q", secret)
+		}
 	}
 
 	stop()
