@@ -26,28 +26,37 @@ type sample struct {
 
 // model is a multinomial logistic regression over hashed features with a
 // temperature fitted on held-out predictions.
+//
+// With two classes softmax(s0, s1) depends on s1-s0 only, so the model
+// keeps one weight per slot (class 0's logit is 0): binary logistic
+// regression, at half the memory and half the work.
 type model struct {
 	k    int
-	w    []float32 // numSlots*k, class-minor
+	cols int       // weights per slot: k, or 1 when k == 2
+	w    []float32 // numSlots*cols, class-minor
 	temp float64
+}
+
+func newModel(k int) *model {
+	cols := k
+	if k == 2 {
+		cols = 1
+	}
+	return &model{k: k, cols: cols, w: make([]float32, numSlots*cols), temp: 1}
 }
 
 // scores writes the logits of feats into out (len k).
 func (m *model) scores(feats []feature, out []float64) {
-	for c := range out {
-		out[c] = 0
-	}
-	k := m.k
-	if k == 2 {
-		var s0, s1 float32
+	if m.cols == 1 {
+		var s float32
 		for _, f := range feats {
-			w := m.w[int(f.idx)*2 : int(f.idx)*2+2]
-			s0 += f.val * w[0]
-			s1 += f.val * w[1]
+			s += f.val * m.w[f.idx]
 		}
-		out[0], out[1] = float64(s0), float64(s1)
+		out[0], out[1] = 0, float64(s)
 		return
 	}
+	clear(out)
+	k := m.k
 	for _, f := range feats {
 		w := m.w[int(f.idx)*k : int(f.idx)*k+k]
 		for c := range w {
@@ -97,8 +106,8 @@ func merge(feats []feature) []feature {
 // fit trains logistic regression on samples with AdaGrad, each class
 // weighted by the inverse of its size.
 func fit(samples []sample, k int) *model {
-	m := &model{k: k, w: make([]float32, numSlots*k), temp: 1}
-	g2 := make([]float32, numSlots*k)
+	m := newModel(k)
+	g2 := make([]float32, len(m.w))
 	counts := make([]int, k)
 	for _, s := range samples {
 		counts[s.y]++
@@ -116,13 +125,8 @@ func fit(samples []sample, k int) *model {
 	rng := rand.New(rand.NewPCG(seed, uint64(len(samples))))
 	p := make([]float64, k)
 	grad := make([]float32, k)
-	// With two classes softmax(s0, s1) depends on s1-s0 only: keep w0 at
-	// zero and train w1 alone, which is binary logistic regression at half
-	// the cost.
-	first := 0
-	if k == 2 {
-		first = 1
-	}
+	// The columns' classes: every class, or class 1 alone (binary).
+	first := k - m.cols
 	for range epochs {
 		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
 		for _, i := range order {
@@ -137,9 +141,9 @@ func fit(samples []sample, k int) *model {
 				grad[c] = float32((p[c] - t) * cw[s.y])
 			}
 			for _, f := range s.feats {
-				base := int(f.idx) * k
+				base := int(f.idx) * m.cols
 				for c := first; c < k; c++ {
-					j := base + c
+					j := base + c - first
 					g := grad[c]*f.val + l2*m.w[j]
 					g2[j] += g * g
 					m.w[j] -= learningRate * g / float32(math.Sqrt(float64(g2[j])+1e-8))
