@@ -1,17 +1,20 @@
 // Package router decides which expert answers a message. It learns from
 // the experts' intent examples at start-up (logistic regression over
-// Turkish-aware character and word n-grams plus code-shape features, with a
-// temperature calibrated on held-out folds) and decides in microseconds,
-// with no model server. Below the confidence threshold the base model
-// answers.
+// Turkish-aware character and word n-grams, the experts' keywords and
+// code-shape features, with a temperature calibrated on held-out folds) and
+// decides in microseconds, with no model server. Below the confidence
+// threshold the base model answers. Optionally (UseEmbeddings) a vote of
+// the nearest examples under an embedding model is blended in.
 package router
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/evo-tr/evo/brain"
 )
@@ -24,6 +27,8 @@ type Router struct {
 	model     *model
 	fz        *featurizer
 	pool      sync.Pool // *scratch
+	emb       atomic.Pointer[embedIndex]
+	log       *slog.Logger // nil: silent
 }
 
 var _ brain.Router = (*Router)(nil)
@@ -31,7 +36,16 @@ var _ brain.Router = (*Router)(nil)
 // Option configures a Router.
 type Option func(*settings)
 
-type settings struct{}
+type settings struct {
+	log *slog.Logger
+}
+
+// WithLogger makes the router log what goes wrong with the optional
+// embedding vote (the classifier never fails). Without it the router is
+// silent.
+func WithLogger(log *slog.Logger) Option {
+	return func(s *settings) { s.log = log }
+}
 
 // New trains a router on the experts' examples. Texts whose best expert
 // has a confidence under threshold go to base, marked as a fallback.
@@ -82,6 +96,7 @@ func New(experts []brain.Expert, base brain.Expert, threshold float64, opts ...O
 		base:      base,
 		threshold: threshold,
 		fz:        fz,
+		log:       st.log,
 	}
 	if len(experts) > 1 {
 		r.model = train(samples, len(experts))
@@ -92,7 +107,7 @@ func New(experts []brain.Expert, base brain.Expert, threshold float64, opts ...O
 
 // Route decides which expert answers text. It never fails: an empty text,
 // or one the router is unsure of, goes to the base model.
-func (r *Router) Route(_ context.Context, text string) brain.Decision {
+func (r *Router) Route(ctx context.Context, text string) brain.Decision {
 	fallback := brain.Decision{Expert: r.base.Name, Model: r.base.Model, Fallback: true}
 	if strings.TrimSpace(text) == "" {
 		return fallback
@@ -108,6 +123,11 @@ func (r *Router) Route(_ context.Context, text string) brain.Decision {
 	}
 	p := sc.probs[:len(r.experts)]
 	r.model.predict(r.fz.extract(text, sc), p)
+	if ix := r.emb.Load(); ix != nil {
+		if err := ix.blend(ctx, text, p); err != nil && r.log != nil {
+			r.log.Warn("router: embedding vote skipped, the classifier decides alone", "model", ix.model, "err", err)
+		}
+	}
 
 	best, second := 0, -1
 	for c := 1; c < len(p); c++ {

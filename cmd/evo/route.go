@@ -12,6 +12,7 @@ import (
 	"math"
 	"os"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/evo-tr/evo/brain"
@@ -49,7 +50,7 @@ func cmdRoute(ctx context.Context, a *app, args []string) error {
 	case !*jsonl && rest[0] == "eval":
 		return a.routeEval(ctx, rest[1:])
 	}
-	r, err := a.loadRouter()
+	r, err := a.loadRouter(ctx)
 	if err != nil {
 		return err
 	}
@@ -59,13 +60,48 @@ func cmdRoute(ctx context.Context, a *app, args []string) error {
 	return newJSONEncoder(a.stdout).Encode(decisionOut(r.Route(ctx, strings.Join(rest, " "))))
 }
 
-// loadRouter reads the registry and trains the router.
-func (a *app) loadRouter() (*router.Router, error) {
+// Embedding vote settings: its share of each decision, and how long
+// embedding the examples at start may take.
+const (
+	routerEmbedWeight  = 0.3
+	routerEmbedTimeout = 2 * time.Minute
+)
+
+// loadRouter reads the registry and trains the router, with the embedding
+// vote when ROUTER_EMBED_MODEL is set.
+func (a *app) loadRouter(ctx context.Context) (*router.Router, error) {
 	experts, err := a.loadExperts()
 	if err != nil {
 		return nil, err
 	}
-	return a.newRouter(experts)
+	r, err := a.newRouter(experts)
+	if err != nil {
+		return nil, err
+	}
+	a.routerEmbeddings(ctx, r)
+	return r, nil
+}
+
+// routerEmbeddings turns on the router's embedding vote when
+// ROUTER_EMBED_MODEL is set. It is optional: when Ollama or the model is
+// missing it logs why and the in-process classifier decides alone.
+func (a *app) routerEmbeddings(ctx context.Context, r *router.Router) {
+	model := a.cfg.RouterEmbedModel
+	if model == "" {
+		return
+	}
+	client, err := a.ollamaClient()
+	if err == nil {
+		ctx, cancel := context.WithTimeout(ctx, routerEmbedTimeout)
+		err = r.UseEmbeddings(ctx, client, model, routerEmbedWeight)
+		cancel()
+	}
+	if err != nil {
+		a.log.Warn("router embedding vote off; the classifier decides alone",
+			"ROUTER_EMBED_MODEL", model, "hint", "ollama pull "+model, "err", err)
+		return
+	}
+	a.log.Info("router embedding vote on", "model", model, "weight", routerEmbedWeight)
 }
 
 // routeDecision is what `evo route` prints for one text.
@@ -228,7 +264,7 @@ func (a *app) routeEval(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("read %s: %w", path, err)
 	}
-	r, err := a.loadRouter()
+	r, err := a.loadRouter(ctx)
 	if err != nil {
 		return err
 	}
