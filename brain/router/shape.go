@@ -1,0 +1,361 @@
+package router
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Dense shape features: each statistic has four slots, one per bucket.
+const (
+	shapeBias = iota
+	shapeLines
+	shapeIndented
+	shapeColonEnd
+	shapeCall
+	shapeDotMember
+	shapeSnake
+	shapeCamel
+	shapeOperator
+	shapeAssign
+	shapeBrackets
+	shapeQuotes
+	shapeHashLine
+	shapeSymbolRatio
+	shapeTurkish
+	shapeASCIIWords
+	shapeRunes
+	shapeWords
+	shapeQuestion
+	shapeTraceback
+	shapeErrorName
+	shapeKeywordLine
+	shapePrompt
+	shapeFence
+	shapeURL
+	shapeDunder
+	shapeSemicolonEnd
+	shapeCount
+)
+
+// bucket maps a count to a slot: 1, 2-3, 4-9, 10+ (0 has no feature).
+func bucket(n int) int {
+	switch {
+	case n <= 1:
+		return 0
+	case n <= 3:
+		return 1
+	case n <= 9:
+		return 2
+	}
+	return 3
+}
+
+func addShape(fs []feature, stat, slot int) []feature {
+	return append(fs, feature{idx: uint32(stat*4 + slot), val: 1})
+}
+
+func addCount(fs []feature, stat, n int) []feature {
+	if n <= 0 {
+		return fs
+	}
+	return addShape(fs, stat, bucket(n))
+}
+
+// keywordStart reports whether a line (without its indentation) starts like
+// code: a Python keyword, a REPL or shell prompt, a decorator, a brace, or
+// a keyword of a few other languages.
+func keywordStart(t string) bool {
+	if t == "" {
+		return false
+	}
+	var cands []string
+	switch t[0] {
+	case 'a':
+		cands = []string{"async ", "await ", "assert "}
+	case 'b':
+		cands = []string{"break"}
+	case 'c':
+		cands = []string{"class ", "continue", "const ", "cd "}
+	case 'd':
+		cands = []string{"def "}
+	case 'e':
+		cands = []string{"elif ", "else:", "except"}
+	case 'f':
+		cands = []string{"for ", "from ", "finally:", "function "}
+	case 'g':
+		cands = []string{"git "}
+	case 'i':
+		cands = []string{"if ", "import "}
+	case 'l':
+		cands = []string{"lambda ", "let "}
+	case 'n':
+		cands = []string{"npm "}
+	case 'p':
+		cands = []string{"print(", "pass", "pip ", "python ", "public "}
+	case 'r':
+		cands = []string{"return", "raise "}
+	case 's':
+		cands = []string{"self.", "sudo ", "select "}
+	case 'S':
+		cands = []string{"SELECT "}
+	case 't':
+		cands = []string{"try:"}
+	case 'v':
+		cands = []string{"var "}
+	case 'w':
+		cands = []string{"while ", "with "}
+	case 'y':
+		cands = []string{"yield "}
+	case '@', '{', '}':
+		return true
+	case '#':
+		return strings.HasPrefix(t, "#!")
+	case '$':
+		return strings.HasPrefix(t, "$ ")
+	case '>':
+		return strings.HasPrefix(t, ">>> ")
+	case '.':
+		return strings.HasPrefix(t, "...")
+	}
+	for _, c := range cands {
+		if strings.HasPrefix(t, c) {
+			return true
+		}
+	}
+	return false
+}
+
+// appendShape adds the code-shape and prose-shape features of raw text.
+func appendShape(fs []feature, s string) []feature {
+	var (
+		lines, indented, colonEnd, semiEnd, hashLine, keyLines    int
+		call, dot, snake, camel, op, assign, brackets, quotes     int
+		symbols, visible, turkish, words, asciiWords, runes, ques int
+		prompt, fence, url, dunder                                int
+	)
+	fs = addShape(fs, shapeBias, 0)
+	lineStart := true
+	var last, prev byte
+	lastVisible := byte(0)
+	inWord, wordASCII := false, true
+	for i, r := range s {
+		runes++
+		c := byte(0)
+		if r < utf8.RuneSelf {
+			c = byte(r)
+		}
+		if lineStart {
+			lines++
+			lineStart = false
+			rest := s[i:]
+			trimmed := strings.TrimLeft(rest, " \t")
+			if len(trimmed) < len(rest) && len(trimmed) > 0 && trimmed[0] != '\n' && (len(rest)-len(trimmed) >= 2 || rest[0] == '\t') {
+				indented++
+			}
+			if strings.HasPrefix(trimmed, "#") {
+				hashLine++
+			}
+			if keywordStart(trimmed) {
+				keyLines++
+			}
+			switch {
+			case strings.HasPrefix(trimmed, ">>>"), strings.HasPrefix(trimmed, "In ["), strings.HasPrefix(trimmed, "$ "):
+				prompt++
+			case strings.HasPrefix(trimmed, "```"):
+				fence++
+			}
+		}
+		if r == '\n' {
+			switch lastVisible {
+			case ':':
+				colonEnd++
+			case ';':
+				semiEnd++
+			}
+			lastVisible = 0
+			lineStart = true
+		} else if !isSpace(r, c) {
+			visible++
+			lastVisible = c
+		}
+		isLetter := isLower(c) || isUpper(c) || c == 0 && unicode.IsLetter(r)
+		switch {
+		case isLetter || c >= '0' && c <= '9' || c == '_':
+			if !inWord {
+				inWord, wordASCII = true, true
+				words++
+			}
+			if c == 0 {
+				wordASCII = false
+			}
+		default:
+			if inWord && wordASCII {
+				asciiWords++
+			}
+			inWord = false
+		}
+		switch r {
+		case 'ç', 'ğ', 'ı', 'ö', 'ş', 'ü', 'Ç', 'Ğ', 'İ', 'Ö', 'Ş', 'Ü':
+			turkish++
+		}
+		switch c {
+		case '(':
+			if isIdent(last) {
+				call++
+			}
+			symbols++
+		case '.':
+			if isIdent(last) && i+1 < len(s) && isIdentStart(s[i+1]) && !(i+2 < len(s) && s[i+2] == ' ') {
+				dot++
+			}
+		case '_':
+			if isLower(last) && i+1 < len(s) && isLower(s[i+1]) {
+				snake++
+			}
+			if last == '_' && prev != '_' {
+				dunder++
+			}
+		case '=':
+			symbols++
+			switch last {
+			case '=', '!', '+', '-', '*', '/', '<', '>':
+				op++
+			default:
+				if last == ' ' && i+1 < len(s) && s[i+1] == ' ' {
+					assign++
+				}
+			}
+		case '>':
+			if last == '-' {
+				op++
+			}
+		case '*', '/':
+			if last == c {
+				op++
+			}
+		case '[', '{':
+			brackets++
+			symbols++
+		case '"', '\'', '`':
+			quotes++
+		case ')', ']', '}', ';', '<', '#', '\\', '|', '&', '%', '$', '^', '~':
+			symbols++
+		}
+		if isUpper(c) && isLower(last) && inWord {
+			camel++
+		}
+		if c == ':' && last == '/' {
+			url++
+		}
+		if r == ':' && i+2 < len(s) && s[i+1] == '/' && s[i+2] == '/' {
+			url++
+		}
+		prev, last = last, c
+	}
+	if inWord && wordASCII {
+		asciiWords++
+	}
+	switch lastVisible {
+	case ':':
+		colonEnd++
+	case ';':
+		semiEnd++
+	}
+	if t := strings.TrimRightFunc(s, unicode.IsSpace); strings.HasSuffix(t, "?") {
+		ques = 1
+	}
+
+	fs = addCount(fs, shapeLines, lines-1)
+	fs = addCount(fs, shapeIndented, indented)
+	fs = addCount(fs, shapeColonEnd, colonEnd)
+	fs = addCount(fs, shapeSemicolonEnd, semiEnd)
+	fs = addCount(fs, shapeHashLine, hashLine)
+	fs = addCount(fs, shapeKeywordLine, keyLines)
+	fs = addCount(fs, shapeCall, call)
+	fs = addCount(fs, shapeDotMember, dot)
+	fs = addCount(fs, shapeSnake, snake)
+	fs = addCount(fs, shapeCamel, camel)
+	fs = addCount(fs, shapeOperator, op)
+	fs = addCount(fs, shapeAssign, assign)
+	fs = addCount(fs, shapeBrackets, brackets)
+	fs = addCount(fs, shapeQuotes, quotes)
+	fs = addCount(fs, shapePrompt, prompt)
+	fs = addCount(fs, shapeFence, fence)
+	fs = addCount(fs, shapeURL, url)
+	fs = addCount(fs, shapeDunder, dunder)
+	fs = addCount(fs, shapeQuestion, ques)
+	if visible > 0 {
+		fs = addShape(fs, shapeSymbolRatio, ratioSlot(float64(symbols)/float64(visible), 0.01, 0.04, 0.1))
+	}
+	if words > 0 {
+		fs = addShape(fs, shapeTurkish, ratioSlot(float64(turkish)/float64(words), 0.001, 0.15, 0.5))
+		fs = addShape(fs, shapeASCIIWords, ratioSlot(float64(asciiWords)/float64(words), 0.5, 0.9, 0.999))
+	}
+	fs = addShape(fs, shapeRunes, sizeSlot(runes, 12, 40, 160))
+	fs = addShape(fs, shapeWords, sizeSlot(words, 1, 3, 12))
+	if strings.Contains(s, "Traceback (most recent call last)") || strings.Contains(s, "File \"") {
+		fs = addShape(fs, shapeTraceback, 0)
+	}
+	if hasErrorName(s) {
+		fs = addShape(fs, shapeErrorName, 0)
+	}
+	return fs
+}
+
+// ratioSlot buckets a ratio by three ascending cuts.
+func ratioSlot(x, a, b, c float64) int {
+	switch {
+	case x < a:
+		return 0
+	case x < b:
+		return 1
+	case x < c:
+		return 2
+	}
+	return 3
+}
+
+// sizeSlot buckets a size by three ascending limits (inclusive).
+func sizeSlot(n, a, b, c int) int {
+	switch {
+	case n <= a:
+		return 0
+	case n <= b:
+		return 1
+	case n <= c:
+		return 2
+	}
+	return 3
+}
+
+// hasErrorName reports a CamelCase name ending in Error or Exception
+// (ValueError, KeyError, ZeroDivisionError, RuntimeException).
+func hasErrorName(s string) bool {
+	for _, suffix := range []string{"Error", "Exception"} {
+		for off := 0; ; {
+			i := strings.Index(s[off:], suffix)
+			if i < 0 {
+				break
+			}
+			i += off
+			if i > 0 && isIdent(s[i-1]) {
+				return true
+			}
+			off = i + len(suffix)
+		}
+	}
+	return false
+}
+
+func isSpace(r rune, c byte) bool {
+	if c != 0 {
+		return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
+	}
+	return r >= utf8.RuneSelf && unicode.IsSpace(r)
+}
+
+func isLower(c byte) bool      { return 'a' <= c && c <= 'z' }
+func isUpper(c byte) bool      { return 'A' <= c && c <= 'Z' }
+func isIdentStart(c byte) bool { return isLower(c) || isUpper(c) || c == '_' }
+func isIdent(c byte) bool      { return isIdentStart(c) || '0' <= c && c <= '9' }
