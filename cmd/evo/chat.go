@@ -37,7 +37,7 @@ func cmdChat(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	b, _, err := a.newBrain(st, llm)
+	b, _, err := a.newBrain(ctx, st, llm)
 	if err != nil {
 		return err
 	}

@@ -67,19 +67,13 @@ const (
 	routerEmbedTimeout = 2 * time.Minute
 )
 
-// loadRouter reads the registry and trains the router, with the embedding
-// vote when ROUTER_EMBED_MODEL is set.
+// loadRouter reads the registry and trains the router.
 func (a *app) loadRouter(ctx context.Context) (*router.Router, error) {
 	experts, err := a.loadExperts()
 	if err != nil {
 		return nil, err
 	}
-	r, err := a.newRouter(experts)
-	if err != nil {
-		return nil, err
-	}
-	a.routerEmbeddings(ctx, r)
-	return r, nil
+	return a.newRouter(ctx, experts)
 }
 
 // routerEmbeddings turns on the router's embedding vote when

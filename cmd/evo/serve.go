@@ -30,7 +30,7 @@ func cmdServe(ctx context.Context, a *app, _ []string) error {
 	if err != nil {
 		return err
 	}
-	b, experts, err := a.newBrain(st, llm)
+	b, experts, err := a.newBrain(ctx, st, llm)
 	if err != nil {
 		return err
 	}

@@ -82,22 +82,24 @@ func (a *app) baseExpert() brain.Expert {
 	}
 }
 
-// newRouter trains the router from the registry's examples.
-func (a *app) newRouter(experts []brain.Expert) (*router.Router, error) {
-	r, err := router.New(experts, a.baseExpert(), a.cfg.RouterThreshold)
+// newRouter trains the router from the registry's examples, with the
+// embedding vote when ROUTER_EMBED_MODEL is set.
+func (a *app) newRouter(ctx context.Context, experts []brain.Expert) (*router.Router, error) {
+	r, err := router.New(experts, a.baseExpert(), a.cfg.RouterThreshold, router.WithLogger(a.log))
 	if err != nil {
 		return nil, fmt.Errorf("train router: %w", err)
 	}
+	a.routerEmbeddings(ctx, r)
 	return r, nil
 }
 
 // newBrain wires the brain over a store and Ollama.
-func (a *app) newBrain(st brain.History, llm brain.LLM) (*brain.Brain, []brain.Expert, error) {
+func (a *app) newBrain(ctx context.Context, st brain.History, llm brain.LLM) (*brain.Brain, []brain.Expert, error) {
 	experts, err := a.loadExperts()
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := a.newRouter(experts)
+	r, err := a.newRouter(ctx, experts)
 	if err != nil {
 		return nil, nil, err
 	}
