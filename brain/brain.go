@@ -236,6 +236,15 @@ func (b *Brain) handle(ctx context.Context, m Message, s Sink, overflow bool) Re
 	}
 
 	answer, stats, err := b.generate(ctx, expert, p.messages, s)
+	if errors.Is(err, ErrModelNotFound) && answer == "" && expert.Model != b.cfg.Base.Model {
+		// The expert's model is not in Ollama yet (experts not synced): the
+		// base model answers with the expert's prompt rather than the user
+		// getting an error.
+		log.Error("expert model missing; the base model answers instead", "expert", expert.Name,
+			"model", expert.Model, "hint", "evo experts sync (see evo experts list)", "err", err)
+		expert.Model, dec.Model = b.cfg.Base.Model, b.cfg.Base.Model
+		answer, stats, err = b.generate(ctx, expert, p.messages, s)
+	}
 	reply := Reply{Kind: ReplyAnswer, Text: prefix + answer, Decision: &dec}
 	failed := false
 	if err != nil {

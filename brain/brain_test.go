@@ -329,3 +329,33 @@ func TestCanceledContextStillReplies(t *testing.T) {
 		t.Errorf("reply = %+v, %v; want an error reply", r, err)
 	}
 }
+
+func TestMissingExpertModelFallsBackToBase(t *testing.T) {
+	llm := &fakeLLM{reply: func(req brain.ChatRequest) (string, error) {
+		if req.Model != "base-model" {
+			return "", fmt.Errorf("model %q: %w", req.Model, brain.ErrModelNotFound)
+		}
+		return "temel cevap", nil
+	}}
+	b := newTestBrain(t, brain.Config{}, llm, nil)
+	r, streamed := b.ask(t, msg("u", "python sorusu"))
+	if r.Kind != brain.ReplyAnswer || r.Text != "temel cevap" || streamed != "temel cevap" {
+		t.Fatalf("reply = %+v (streamed %q), want the base model's answer", r, streamed)
+	}
+	calls := b.llm.calls()
+	if len(calls) != 2 || calls[0].Model != "python_coder" || calls[1].Model != "base-model" {
+		t.Fatalf("models asked = %v, want python_coder then base-model", calls)
+	}
+	if !strings.Contains(calls[1].Messages[0].Content, "Python uzmanısın.") {
+		t.Errorf("the base model did not get the expert's prompt: %q", calls[1].Messages[0].Content)
+	}
+	recs := recent(t, b.history, "u")
+	if d := recs[1].Decision; d == nil || d.Expert != "python_coder" || d.Model != "base-model" || recs[1].Failed {
+		t.Errorf("stored reply = %+v, decision %+v", recs[1], d)
+	}
+	// The base model missing too is an error the user hears about.
+	llm.reply = func(req brain.ChatRequest) (string, error) { return "", brain.ErrModelNotFound }
+	if r, _ := b.ask(t, msg("u", "python")); r.Kind != brain.ReplyError || !strings.Contains(r.Text, "kurulmamış") {
+		t.Errorf("reply = %+v, want the model-missing message", r)
+	}
+}
