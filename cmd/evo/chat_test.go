@@ -188,3 +188,42 @@ func TestHelpAndUnknownCommand(t *testing.T) {
 		t.Errorf("bad config: exit %d, stderr %q", code, stderr)
 	}
 }
+
+func TestChatExpertAndWhyCommands(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	srv := ollamatest.NewServer(t)
+	env := map[string]string{"DATABASE_URL": dsn, "OLLAMA_HOST": srv.URL()}
+	in := strings.Join([]string{
+		"Python'da liste nasıl sıralanır?",
+		"/why",
+		"/expert tr_chat",
+		"sorted() ile mi?",
+		"/why",
+		"/expert auto",
+		"/expert cobol",
+	}, "\n") + "\n"
+	code, out, stderr := evo(t, env, in, "chat", "--user", "ayse")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	want := []string{
+		"Yanıtlayan model: python_coder",
+		"Son cevabı **python_coder** verdi",
+		"bundan sonra **tr_chat** cevap verecek",
+		"Yanıtlayan model: tr_chat",
+		"Bu uzmanı sen seçtin",
+		"otomatik yönlendirme",
+		"Böyle bir uzman yok",
+	}
+	rest := out
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Fatalf("output lacks %q (in order):\n%s", w, out)
+		}
+		rest = rest[i+len(w):]
+	}
+	if !strings.Contains(out, "İkinci aday: tr_chat") {
+		t.Errorf("/why does not show the runner-up:\n%s", out)
+	}
+}
