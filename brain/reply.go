@@ -91,40 +91,73 @@ func (f FuncSink) Done(r Reply) {
 }
 
 // Collector is a Sink that keeps everything it is given; safe for
-// concurrent use. Useful to adapters' tests and to the terminal chat.
+// concurrent use. Adapters embed it: the brain writes into it while the
+// adapter's own goroutine wakes on Changed and shows a Snapshot at its own
+// pace. Deltas after Done are ignored; so is a second Done.
 type Collector struct {
 	mu     sync.Mutex
 	deltas strings.Builder
 	reply  *Reply
 	done   chan struct{}
-	once   sync.Once
+	wake   chan struct{}
 }
 
 // NewCollector returns an empty Collector.
-func NewCollector() *Collector { return &Collector{done: make(chan struct{})} }
-
-// Delta records a delta.
-func (c *Collector) Delta(s string) {
-	c.mu.Lock()
-	c.deltas.WriteString(s)
-	c.mu.Unlock()
+func NewCollector() *Collector {
+	return &Collector{done: make(chan struct{}), wake: make(chan struct{}, 1)}
 }
 
-// Done records the reply and releases Wait.
+// Delta records a delta; it never blocks.
+func (c *Collector) Delta(s string) {
+	c.mu.Lock()
+	if c.reply == nil {
+		c.deltas.WriteString(s)
+	}
+	c.mu.Unlock()
+	c.Notify()
+}
+
+// Done records the reply and releases Wait; it never blocks.
 func (c *Collector) Done(r Reply) {
 	c.mu.Lock()
-	c.reply = &r
+	first := c.reply == nil
+	if first {
+		c.reply = &r
+	}
 	c.mu.Unlock()
-	c.once.Do(func() { close(c.done) })
+	if first {
+		close(c.done)
+	}
+	c.Notify()
+}
+
+// Notify wakes the goroutine waiting on Changed, without blocking: many
+// changes between two wake-ups fold into one. Delta and Done call it; an
+// adapter calls it to look again at the next turn of its loop.
+func (c *Collector) Notify() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Changed receives a value after one or more Delta or Done calls.
+func (c *Collector) Changed() <-chan struct{} { return c.wake }
+
+// Snapshot returns what has streamed so far and the final reply, nil until
+// Done.
+func (c *Collector) Snapshot() (streamed string, final *Reply) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.deltas.String(), c.reply
 }
 
 // Wait blocks until Done or ctx ends.
 func (c *Collector) Wait(ctx context.Context) (Reply, error) {
 	select {
 	case <-c.done:
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return *c.reply, nil
+		_, r := c.Snapshot()
+		return *r, nil
 	case <-ctx.Done():
 		return Reply{}, ctx.Err()
 	}
@@ -132,7 +165,6 @@ func (c *Collector) Wait(ctx context.Context) (Reply, error) {
 
 // Streamed returns the concatenated deltas so far.
 func (c *Collector) Streamed() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.deltas.String()
+	s, _ := c.Snapshot()
+	return s
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -52,10 +51,7 @@ type reply struct {
 	out target
 	log *slog.Logger
 
-	mu       sync.Mutex
-	streamed strings.Builder
-	final    *brain.Reply
-	wake     chan struct{}
+	*brain.Collector // what the brain wrote; run wakes on its Changed
 
 	// Owned by run.
 	msgs      []sent
@@ -66,40 +62,7 @@ type reply struct {
 var _ brain.Sink = (*reply)(nil)
 
 func newReply(cfg Config, out target, log *slog.Logger) *reply {
-	return &reply{cfg: cfg, out: out, log: log, wake: make(chan struct{}, 1)}
-}
-
-// Delta appends streamed Markdown; it never blocks.
-func (r *reply) Delta(text string) {
-	r.mu.Lock()
-	if r.final == nil {
-		r.streamed.WriteString(text)
-	}
-	r.mu.Unlock()
-	r.signal()
-}
-
-// Done delivers the final reply; it never blocks.
-func (r *reply) Done(rep brain.Reply) {
-	r.mu.Lock()
-	if r.final == nil {
-		r.final = &rep
-	}
-	r.mu.Unlock()
-	r.signal()
-}
-
-func (r *reply) signal() {
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (r *reply) snapshot() (string, *brain.Reply) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.streamed.String(), r.final
+	return &reply{cfg: cfg, out: out, log: log, Collector: brain.NewCollector()}
 }
 
 // run shows the reply until the final text is delivered or ctx ends.
@@ -127,9 +90,9 @@ func (r *reply) run(ctx context.Context) {
 			continue
 		case <-timerC:
 			timerC = nil
-		case <-r.wake:
+		case <-r.Changed():
 		}
-		text, final := r.snapshot()
+		text, final := r.Snapshot()
 		if final != nil {
 			r.finish(ctx, *final)
 			return

@@ -3,8 +3,6 @@ package telegram
 import (
 	"context"
 	"errors"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/evo-tr/evo/brain"
@@ -23,10 +21,7 @@ type reply struct {
 	to    target
 	quote int // the message to quote in groups, else 0
 
-	mu    sync.Mutex
-	text  strings.Builder
-	final *brain.Reply
-	wake  chan struct{}
+	*brain.Collector // what the brain wrote; run wakes on its Changed
 
 	shown []shownPart // messages sent so far, in order
 	slot  bool        // a pacer slot is already taken for the next call
@@ -41,41 +36,7 @@ type shownPart struct {
 var _ brain.Sink = (*reply)(nil)
 
 func newReply(b *Bot, to target, quote int) *reply {
-	return &reply{b: b, to: to, quote: quote, wake: make(chan struct{}, 1)}
-}
-
-// Delta appends streamed Markdown; it never blocks.
-func (r *reply) Delta(s string) {
-	if s == "" {
-		return
-	}
-	r.mu.Lock()
-	r.text.WriteString(s)
-	r.mu.Unlock()
-	r.signal()
-}
-
-// Done records the final reply; later calls are ignored.
-func (r *reply) Done(rep brain.Reply) {
-	r.mu.Lock()
-	if r.final == nil {
-		r.final = &rep
-	}
-	r.mu.Unlock()
-	r.signal()
-}
-
-func (r *reply) signal() {
-	select {
-	case r.wake <- struct{}{}:
-	default:
-	}
-}
-
-func (r *reply) snapshot() (string, *brain.Reply) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.text.String(), r.final
+	return &reply{b: b, to: to, quote: quote, Collector: brain.NewCollector()}
 }
 
 // run shows the reply until it is final, the chat refuses the bot, or ctx
@@ -96,12 +57,12 @@ func (r *reply) run(ctx context.Context) {
 			}
 			continue
 		case <-deadline.C:
-			text, _ := r.snapshot()
+			text, _ := r.Snapshot()
 			r.b.log.Warn("telegram reply never completed; delivering what streamed", "chat", r.to.chatID)
 			r.Done(brain.Reply{Kind: brain.ReplyError, Text: text})
-		case <-r.wake:
+		case <-r.Changed():
 		}
-		if _, final := r.snapshot(); final != nil {
+		if _, final := r.Snapshot(); final != nil {
 			r.finish(ctx, final.Text)
 			return
 		}
@@ -116,7 +77,7 @@ func (r *reply) run(ctx context.Context) {
 // stream brings the shown messages one step closer to the text streamed
 // so far: it sends or edits the first part that differs.
 func (r *reply) stream(ctx context.Context) error {
-	text, _ := r.snapshot()
+	text, _ := r.Snapshot()
 	if next(r.shown, renderParts(text)) < 0 {
 		return nil
 	}
@@ -133,9 +94,9 @@ func (r *reply) stream(ctx context.Context) error {
 		return err
 	}
 	r.slot = true
-	text, final := r.snapshot()
+	text, final := r.Snapshot()
 	if final != nil {
-		r.signal() // the slot goes to the final text
+		r.Notify() // the slot goes to the final text
 		return nil
 	}
 	parts := renderParts(text)
@@ -147,7 +108,7 @@ func (r *reply) stream(ctx context.Context) error {
 	if err := r.show(ctx, i, parts[i]); err != nil {
 		return err
 	}
-	r.signal() // more parts may differ
+	r.Notify() // more parts may differ
 	return nil
 }
 
