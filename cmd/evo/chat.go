@@ -28,19 +28,12 @@ func cmdChat(ctx context.Context, a *app, args []string) error {
 	if strings.TrimSpace(*user) == "" {
 		return fmt.Errorf("%w: --user must not be empty", errUsage)
 	}
-	st, err := a.openStore(ctx)
+	svc, err := a.openService(ctx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	llm, err := a.ollamaClient()
-	if err != nil {
-		return err
-	}
-	b, _, err := a.newBrain(ctx, st, llm)
-	if err != nil {
-		return err
-	}
+	defer svc.Close()
+	b := svc.brain
 	interactive := isTerminal(a.stdin)
 	if interactive {
 		fmt.Fprintf(a.stdout, "EVO-TR terminal sohbeti (%s). Çıkmak için Ctrl-D; komutlar için /help.\n", *user)

@@ -21,19 +21,12 @@ type pinger interface {
 
 // cmdServe runs the configured bots and the HTTP server until interrupted.
 func cmdServe(ctx context.Context, a *app, _ []string) error {
-	st, err := a.openStore(ctx)
+	svc, err := a.openService(ctx)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	llm, err := a.ollamaClient()
-	if err != nil {
-		return err
-	}
-	b, experts, err := a.newBrain(ctx, st, llm)
-	if err != nil {
-		return err
-	}
+	defer svc.Close()
+	b, st, llm, experts := svc.brain, svc.store, svc.llm, svc.experts
 	a.log.Info("starting evo", "version", version, "config", a.cfg.String())
 
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)

@@ -93,6 +93,37 @@ func (a *app) newRouter(ctx context.Context, experts []brain.Expert) (*router.Ro
 	return r, nil
 }
 
+// service is the brain with what it runs on.
+type service struct {
+	brain   *brain.Brain
+	store   *postgres.Store
+	llm     *ollama.Client
+	experts []brain.Expert
+}
+
+// Close releases the database.
+func (s *service) Close() { s.store.Close() }
+
+// openService opens the store (migrated), the Ollama client and the brain:
+// what serve and chat share. Close it when done.
+func (a *app) openService(ctx context.Context) (*service, error) {
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	llm, err := a.ollamaClient()
+	if err == nil {
+		var s service
+		s.brain, s.experts, err = a.newBrain(ctx, st, llm)
+		if err == nil {
+			s.store, s.llm = st, llm
+			return &s, nil
+		}
+	}
+	st.Close()
+	return nil, err
+}
+
 // newBrain wires the brain over a store and Ollama.
 func (a *app) newBrain(ctx context.Context, st brain.History, llm brain.LLM) (*brain.Brain, []brain.Expert, error) {
 	experts, err := a.loadExperts()
