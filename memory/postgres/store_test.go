@@ -23,18 +23,7 @@ func discard() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, ni
 // newStore opens and migrates a Store on a schema of its own.
 func newStore(tb testing.TB) (*postgres.Store, string) {
 	tb.Helper()
-	dsn := pgtest.NewSchema(tb)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	s, err := postgres.Open(ctx, dsn, discard())
-	if err != nil {
-		tb.Fatalf("Open: %v", err)
-	}
-	tb.Cleanup(s.Close)
-	if err := s.Migrate(ctx); err != nil {
-		tb.Fatalf("Migrate: %v", err)
-	}
-	return s, dsn
+	return openAndMigrate(tb, pgtest.NewSchema(tb))
 }
 
 func TestStoreHistoryContract(t *testing.T) {
