@@ -258,12 +258,11 @@ func (b *Brain) handle(ctx context.Context, m Message, s Sink, overflow bool) Re
 	}
 	b.remember(m.Key(), dec)
 
+	// The stored reply is what the user saw; Failed keeps an error out of
+	// later prompts.
 	rec := &Record{Key: m.Key(), ChatKind: m.ChatKind, UserName: m.UserName, Role: RoleAssistant,
 		Text: reply.Text, Decision: &dec, PromptTokens: stats.PromptTokens, ReplyTokens: stats.ReplyTokens,
 		Latency: b.clock.Now().Sub(start), Failed: failed, Time: b.clock.Now()}
-	if failed {
-		rec.Text = answer // keep what the model said, not our apology
-	}
 	if err := b.outbox.append(ctx, rec); err != nil {
 		log.Error("store reply", "err", err)
 	}

@@ -112,8 +112,8 @@ func TestModelFailuresKeepTheMessage(t *testing.T) {
 				t.Errorf("reply = %+v, want an error saying %q", r, tt.want)
 			}
 			recs := recent(t, b.history, "ayse")
-			if len(recs) != 2 || recs[0].Text != "Merhaba" || !recs[1].Failed {
-				t.Fatalf("stored = %+v, want the user message and a failed reply", recs)
+			if len(recs) != 2 || recs[0].Text != "Merhaba" || !recs[1].Failed || recs[1].Text != r.Text {
+				t.Fatalf("stored = %+v, want the user message and the failed reply the user saw", recs)
 			}
 			// The failed reply stays out of the next prompt.
 			llm.reply = nil
