@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -195,9 +196,9 @@ func checkURL(raw string) error {
 // ends; then it gives replies in flight ShutdownGrace to finish. It
 // returns an error only when it cannot start.
 func (b *Bot) Run(ctx context.Context) error {
-	me, err := b.tg.GetMe(ctx)
+	me, err := b.connect(ctx)
 	if err != nil {
-		return fmt.Errorf("telegram getMe: %w", err)
+		return err
 	}
 	b.me = *me
 	b.log.Info("telegram connected", "bot", "@"+me.Username, "id", me.ID)
@@ -224,6 +225,27 @@ func (b *Bot) Run(ctx context.Context) error {
 		<-done
 	}
 	return err
+}
+
+// connect calls getMe until Telegram answers: a service started before
+// the network is up waits for it (retrying with backoff up to a minute
+// apart) instead of exiting. A token Telegram refuses ends it at once.
+func (b *Bot) connect(ctx context.Context) (*models.User, error) {
+	wait := time.Second
+	for {
+		me, err := b.tg.GetMe(ctx)
+		if err == nil {
+			return me, nil
+		}
+		if errors.Is(err, tgbot.ErrorUnauthorized) || errors.Is(err, tgbot.ErrorNotFound) {
+			return nil, fmt.Errorf("telegram refused the bot token (check TELEGRAM_BOT_TOKEN): %w", err)
+		}
+		b.log.Warn("telegram unreachable; retrying", "in", wait, "err", err)
+		if err := b.cfg.Sleep(ctx, wait); err != nil {
+			return nil, fmt.Errorf("telegram getMe: %w", err)
+		}
+		wait = min(2*wait, time.Minute)
+	}
 }
 
 func (b *Bot) runPolling(ctx context.Context) error {
