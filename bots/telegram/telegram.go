@@ -238,7 +238,7 @@ func (b *Bot) connect(ctx context.Context) (*models.User, error) {
 			return me, nil
 		}
 		if errors.Is(err, tgbot.ErrorUnauthorized) || errors.Is(err, tgbot.ErrorNotFound) {
-			return nil, fmt.Errorf("telegram refused the bot token (check TELEGRAM_BOT_TOKEN): %w", err)
+			return nil, fmt.Errorf("telegram getMe: the bot token was refused (check TELEGRAM_BOT_TOKEN): %w", err)
 		}
 		b.log.Warn("telegram unreachable; retrying", "in", wait, "err", err)
 		if err := b.cfg.Sleep(ctx, wait); err != nil {
@@ -250,6 +250,9 @@ func (b *Bot) connect(ctx context.Context) (*models.User, error) {
 
 func (b *Bot) runPolling(ctx context.Context) error {
 	if _, err := b.tg.DeleteWebhook(ctx, &tgbot.DeleteWebhookParams{}); err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return fmt.Errorf("telegram deleteWebhook: %w", err)
 	}
 	b.log.Info("telegram long polling", "api", b.cfg.APIURL)
