@@ -136,9 +136,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	s.AddHandler(b.onRateLimit)
 	s.AddHandler(b.onMessageCreate)
 	s.AddHandler(b.onInteractionCreate)
-	if err := s.Open(); err != nil {
+	if err := b.open(ctx, s); err != nil {
 		close(b.stopped)
-		return fmt.Errorf("open discord gateway: %w", err)
+		return err
 	}
 	b.log.Info("discord: connected", "user_id", b.selfID())
 	b.registerCommands(ctx, s)
@@ -320,4 +320,40 @@ func (n stateNames) channelName(channelID string) string {
 		return c.Name
 	}
 	return ""
+}
+
+// open connects to the gateway, waiting for Discord with backoff (up to a
+// minute apart) when it cannot be reached: a service started before the
+// network is up waits instead of exiting. A token Discord refuses ends it
+// at once.
+func (b *Bot) open(ctx context.Context, s *discordgo.Session) error {
+	wait := time.Second
+	for {
+		_, err := s.User("@me", discordgo.WithContext(ctx))
+		if refused(err) {
+			return fmt.Errorf("discord refused the bot token (check DISCORD_BOT_TOKEN): %w", err)
+		}
+		if err == nil {
+			if err = s.Open(); err == nil {
+				return nil
+			}
+		}
+		if ctx.Err() != nil {
+			return fmt.Errorf("open discord gateway: %w", ctx.Err())
+		}
+		b.log.Warn("discord unreachable; retrying", "in", wait, "err", err)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("open discord gateway: %w", ctx.Err())
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, time.Minute)
+	}
+}
+
+// refused reports whether Discord rejected the token (HTTP 401).
+func refused(err error) bool {
+	var re *discordgo.RESTError
+	return errors.Is(err, discordgo.ErrUnauthorized) ||
+		errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized
 }
