@@ -21,7 +21,7 @@ const maxLine = 1 << 20
 func cmdChat(ctx context.Context, a *app, args []string) error {
 	fl := flag.NewFlagSet("chat", flag.ContinueOnError)
 	fl.SetOutput(a.stderr)
-	user := fl.String("user", defaultUser(), "who is talking (the context is kept per user)")
+	user := fl.String("user", a.defaultUser(), "who is talking (the context is kept per user)")
 	if err := fl.Parse(args); err != nil {
 		return err
 	}
@@ -92,8 +92,9 @@ func printReply(ctx context.Context, w io.Writer, b *brain.Brain, m brain.Messag
 	io.WriteString(w, "\n")
 }
 
-func defaultUser() string {
-	if u := os.Getenv("USER"); u != "" {
+// defaultUser is the login name, the default chat user.
+func (a *app) defaultUser() string {
+	if u, _ := a.lookup("USER"); u != "" {
 		return u
 	}
 	return "local"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -47,7 +46,7 @@ func cmdExperts(ctx context.Context, a *app, args []string) error {
 
 // resolvedExperts loads the registry and expands ${NAME} in file paths:
 // the two adapter paths from the configuration, any other name from the
-// process environment.
+// environment.
 func (a *app) resolvedExperts() ([]brain.Expert, error) {
 	experts, err := a.loadExperts()
 	if err != nil {
@@ -61,7 +60,7 @@ func (a *app) resolvedExperts() ([]brain.Expert, error) {
 	lookup := func(name string) string {
 		v, ok := known[name]
 		if !ok {
-			v = os.Getenv(name)
+			v, _ = a.lookup(name)
 		}
 		if v == "" {
 			unset = append(unset, name)

@@ -27,6 +27,8 @@ type app struct {
 	stderr io.Writer
 	cfg    Config
 	log    *slog.Logger
+	// lookup is the environment run was given.
+	lookup func(string) (string, bool)
 }
 
 // command is one subcommand of evo.
@@ -84,7 +86,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		printHelp(stderr)
 		return 2
 	}
-	a := &app{stdin: stdin, stdout: stdout, stderr: stderr}
+	a := &app{stdin: stdin, stdout: stdout, stderr: stderr, lookup: lookup}
 	if !cmd.noConfig {
 		cfg, err := LoadConfig(lookup)
 		if err != nil {
