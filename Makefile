@@ -9,6 +9,7 @@ LDFLAGS := -X main.version=$(VERSION)
 ## run: start local services, build evo, then `evo serve` (a bot token is set) or `evo chat`
 run: build
 	deploy/dev/postgres-up.sh --create-db
+	deploy/dev/ollama-up.sh
 	@if [ -n "$$TELEGRAM_BOT_TOKEN$$DISCORD_BOT_TOKEN" ] || grep -qE '^(TELEGRAM|DISCORD)_BOT_TOKEN=.+' .env 2>/dev/null; then \
 		exec $(BIN) serve; \
 	else \
