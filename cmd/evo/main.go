@@ -37,6 +37,9 @@ type command struct {
 	summary string
 	// noConfig commands run without loading the configuration.
 	noConfig bool
+	// quiet commands talk to a person on stdout: their log shows warnings
+	// and errors only, unless LOG_LEVEL is set.
+	quiet bool
 	run      func(ctx context.Context, a *app, args []string) error
 }
 
@@ -44,7 +47,7 @@ type command struct {
 func commands() []command {
 	return []command{
 		{name: "serve", summary: "Run the configured bots and the HTTP server (/healthz)", run: cmdServe},
-		{name: "chat", summary: "Talk to the brain in the terminal: evo chat [--user NAME]", run: cmdChat},
+		{name: "chat", summary: "Talk to the brain in the terminal: evo chat [--user NAME]", quiet: true, run: cmdChat},
 		{name: "migrate", summary: "Apply the database migrations and exit", run: cmdMigrate},
 		{name: "route", summary: "Ask the router offline: evo route \"text\" | --jsonl | eval FILE", run: cmdRoute},
 		{name: "experts", summary: "Build the experts' models in Ollama and show them: evo experts sync [--resident] | list", run: cmdExperts},
@@ -95,7 +98,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		}
 		a.cfg = cfg
 	}
-	a.log = newLogger(stderr, a.cfg.LogLevel, a.cfg.LogFormat)
+	level := a.cfg.LogLevel
+	if _, set := lookup("LOG_LEVEL"); cmd.quiet && !set {
+		level = "warn"
+	}
+	a.log = newLogger(stderr, level, a.cfg.LogFormat)
 	if err := cmd.run(ctx, a, rest); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
