@@ -218,7 +218,10 @@ func (fz *featurizer) extract(text string, sc *scratch) []feature {
 		for c, n := range counts {
 			if n > 0 {
 				experts++
-				sc.feats = append(sc.feats, feature{idx: hashSlot(saltKw ^ uint32(c)*0x9e3779b1 ^ uint32(bucket(n))), val: 1})
+				// The same count weighs less in a long text: one keyword
+				// among a hundred words of prose is weak evidence.
+				d := ratioSlot(float64(n)/float64(max(len(sc.words), 1)), 0.05, 0.15, 0.35)
+				sc.feats = append(sc.feats, feature{idx: hashSlot(saltKw ^ 0x7feb352d ^ uint32(c)*0x9e3779b1 ^ uint32(bucket(n)*4+d)), val: 1})
 			}
 		}
 		// Whether no expert, or several, claimed a keyword.

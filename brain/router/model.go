@@ -35,6 +35,12 @@ type model struct {
 	cols int       // weights per slot: k, or 1 when k == 2
 	w    []float32 // numSlots*cols, class-minor
 	temp float64
+	// bag holds the models trained on the cross-validation folds. When
+	// set, predict averages their calibrated probabilities with this
+	// model's: where the members disagree (a text unlike every example)
+	// the confidence drops, so an unsure text falls back instead of going
+	// to the wrong expert.
+	bag []*model
 }
 
 func newModel(k int) *model {
@@ -65,10 +71,25 @@ func (m *model) scores(feats []feature, out []float64) {
 	}
 }
 
-// predict writes the calibrated class probabilities of feats into out.
-func (m *model) predict(feats []feature, out []float64) {
+// predict writes the calibrated class probabilities of feats into out;
+// tmp is scratch space of len k.
+func (m *model) predict(feats []feature, out, tmp []float64) {
 	m.scores(feats, out)
 	softmax(out, m.temp)
+	if len(m.bag) == 0 {
+		return
+	}
+	for _, b := range m.bag {
+		b.scores(feats, tmp)
+		softmax(tmp, m.temp)
+		for c, v := range tmp {
+			out[c] += v
+		}
+	}
+	n := float64(len(m.bag) + 1)
+	for c := range out {
+		out[c] /= n
+	}
 }
 
 // softmax turns logits into probabilities in place, dividing them by temp.
@@ -160,6 +181,10 @@ func train(samples []sample, k int) *model {
 	n := len(samples)
 	folded := make([][]float64, n) // out-of-fold logits
 	var final *model
+	var bag []*model
+	if n >= 2*folds {
+		bag = make([]*model, folds)
+	}
 	var wg sync.WaitGroup
 	wg.Go(func() { final = fit(samples, k) })
 	if n >= 2*folds {
@@ -176,6 +201,7 @@ func train(samples []sample, k int) *model {
 					}
 				}
 				m := fit(tr, k)
+				bag[f] = m
 				for _, i := range held {
 					out := make([]float64, k)
 					m.scores(samples[i].feats, out)
@@ -187,6 +213,7 @@ func train(samples []sample, k int) *model {
 	wg.Wait()
 	if n >= 2*folds {
 		final.temp = fitTemperature(folded, samples)
+		final.bag = bag
 	}
 	return final
 }

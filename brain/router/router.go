@@ -1,8 +1,9 @@
 // Package router decides which expert answers a message. It learns from
 // the experts' intent examples at start-up (logistic regression over
 // Turkish-aware character and word n-grams, the experts' keywords and
-// code-shape features, with a temperature calibrated on held-out folds) and
-// decides in microseconds, with no model server. Below the confidence
+// code-shape features, with a temperature calibrated on held-out folds;
+// the fold models vote with the final one, so a text they disagree on gets
+// a low confidence) and decides in microseconds, with no model server. Below the confidence
 // threshold the base model answers. Optionally (UseEmbeddings) a vote of
 // the nearest examples under an embedding model is blended in.
 package router
@@ -118,11 +119,12 @@ func (r *Router) Route(ctx context.Context, text string) brain.Decision {
 	}
 	sc := r.pool.Get().(*scratch)
 	defer r.pool.Put(sc)
-	if cap(sc.probs) < len(r.experts) {
-		sc.probs = make([]float64, len(r.experts))
+	k := len(r.experts)
+	if cap(sc.probs) < 2*k {
+		sc.probs = make([]float64, 2*k)
 	}
-	p := sc.probs[:len(r.experts)]
-	r.model.predict(r.fz.extract(text, sc), p)
+	p := sc.probs[:k]
+	r.model.predict(r.fz.extract(text, sc), p, sc.probs[k:2*k])
 	if ix := r.emb.Load(); ix != nil {
 		if err := ix.blend(ctx, text, p); err != nil && r.log != nil {
 			r.log.Warn("router: embedding vote skipped, the classifier decides alone", "model", ix.model, "err", err)

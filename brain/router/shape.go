@@ -35,6 +35,8 @@ const (
 	shapeURL
 	shapeDunder
 	shapeSemicolonEnd
+	shapeSentence
+	shapeProseLine
 	shapeCount
 )
 
@@ -132,7 +134,7 @@ func appendShape(fs []feature, s string) []feature {
 		lines, indented, colonEnd, semiEnd, hashLine, keyLines    int
 		call, dot, snake, camel, op, assign, brackets, quotes     int
 		symbols, visible, turkish, words, asciiWords, runes, ques int
-		prompt, fence, url, dunder                                int
+		prompt, fence, url, dunder, sentences, proseLines         int
 	)
 	fs = addShape(fs, shapeBias, 0)
 	lineStart := true
@@ -172,6 +174,8 @@ func appendShape(fs []feature, s string) []feature {
 				colonEnd++
 			case ';':
 				semiEnd++
+			case '.', '!', '?':
+				proseLines++
 			}
 			lastVisible = 0
 			lineStart = true
@@ -245,6 +249,9 @@ func appendShape(fs []feature, s string) []feature {
 		if isUpper(c) && isLower(last) && inWord {
 			camel++
 		}
+		if isUpper(c) && (last == ' ' || last == '\n') && (prev == '.' || prev == '!' || prev == '?') {
+			sentences++
+		}
 		if c == ':' && last == '/' {
 			url++
 		}
@@ -261,6 +268,8 @@ func appendShape(fs []feature, s string) []feature {
 		colonEnd++
 	case ';':
 		semiEnd++
+	case '.', '!', '?':
+		proseLines++
 	}
 	if t := strings.TrimRightFunc(s, unicode.IsSpace); strings.HasSuffix(t, "?") {
 		ques = 1
@@ -285,6 +294,8 @@ func appendShape(fs []feature, s string) []feature {
 	fs = addCount(fs, shapeURL, url)
 	fs = addCount(fs, shapeDunder, dunder)
 	fs = addCount(fs, shapeQuestion, ques)
+	fs = addCount(fs, shapeSentence, sentences)
+	fs = addCount(fs, shapeProseLine, proseLines)
 	if visible > 0 {
 		fs = addShape(fs, shapeSymbolRatio, ratioSlot(float64(symbols)/float64(visible), 0.01, 0.04, 0.1))
 	}
