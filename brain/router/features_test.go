@@ -141,6 +141,10 @@ func TestShapeFeatures(t *testing.T) {
 		{"question", "nasılsın?", shapeQuestion, true},
 		{"url", "https://example.com", shapeURL, true},
 		{"dunder", "__init__", shapeDunder, true},
+		{"sentences", "It rained all day. We stayed in.", shapeSentence, true},
+		{"no sentence in a dotted call", "os.path.join(a)", shapeSentence, false},
+		{"prose line", "The meeting is over.\nSee you soon!", shapeProseLine, true},
+		{"no prose line in code", "def f():\n    return 1", shapeProseLine, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -29,6 +29,12 @@ func TestRouteHardCases(t *testing.T) {
 		{"translation", "bunu İngilizceye çevir: iyi akşamlar", "tr_chat"},
 		{"python the snake", "piton yılanı ne kadar uzar", "tr_chat"},
 		{"long prose", strings.Repeat("Dün akşam arkadaşlarla sahilde yürüdük, hava çok güzeldi. ", 30), "tr_chat"},
+		{"english prose to summarize", "Summarize this:\n\nThe new library downtown opened on Monday. It has a large children's section, a quiet reading room and a small café. Volunteers will offer free language classes every weekend.", "tr_chat"},
+		{"spreadsheet formula", "excel'de ETOPLA formülüyle iki koşula göre toplam almak", "tr_chat"},
+		{"math homework", "3x - 7 = 8 denklemini adım adım çözer misin", "tr_chat"},
+		{"algorithm by name", "merge sort nedir", "python_coder"},
+		{"git", "git'te yanlış dosyayı commitledim nasıl çıkarırım", "python_coder"},
+		{"sql", "SQL'de iki tabloyu birleştirip sayım yapmak", "python_coder"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -254,5 +260,37 @@ burç uyumu testi`, "\n"),
 		if d := r.Route(context.Background(), tt.text); d.Expert != tt.want {
 			t.Errorf("Route(%q) = %s, want %s", tt.text, d, tt.want)
 		}
+	}
+}
+
+// TestFoldModelsVote: the fold models vote with the final model, so the
+// probabilities still sum to 1 and the router stays deterministic.
+func TestFoldModelsVote(t *testing.T) {
+	r := newShipped(t)
+	if got, want := len(r.model.bag), folds; got != want {
+		t.Fatalf("fold models = %d, want %d", got, want)
+	}
+	sc := &scratch{}
+	for _, text := range []string{"selam", "def f(): pass", "dijkstra nedir", "The weather was lovely."} {
+		t.Run(text, func(t *testing.T) {
+			p := make([]float64, 2)
+			r.model.predict(r.fz.extract(text, sc), p, make([]float64, 2))
+			if got := p[0] + p[1]; math.Abs(got-1) > 1e-9 {
+				t.Errorf("sum of probabilities = %v, want 1", got)
+			}
+			single := make([]float64, 2)
+			r.model.scores(r.fz.extract(text, sc), single)
+			softmax(single, r.model.temp)
+			lo, hi := min(single[0], p[0]), max(single[0], p[0])
+			for _, b := range r.model.bag {
+				q := make([]float64, 2)
+				b.scores(r.fz.extract(text, sc), q)
+				softmax(q, r.model.temp)
+				lo, hi = min(lo, q[0]), max(hi, q[0])
+			}
+			if p[0] < lo-1e-9 || p[0] > hi+1e-9 {
+				t.Errorf("voted p = %v, want between the members' %v and %v", p[0], lo, hi)
+			}
+		})
 	}
 }
