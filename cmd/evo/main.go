@@ -40,7 +40,7 @@ type command struct {
 	// quiet commands talk to a person on stdout: their log shows warnings
 	// and errors only, unless LOG_LEVEL is set.
 	quiet bool
-	run      func(ctx context.Context, a *app, args []string) error
+	run   func(ctx context.Context, a *app, args []string) error
 }
 
 // commands lists evo's subcommands; help prints them in this order.
