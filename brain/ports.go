@@ -77,19 +77,38 @@ type Router interface {
 	Route(ctx context.Context, text string) Decision
 }
 
-// Memory is one long-term memory of a user.
+// Memory is one long-term memory of a user: a fact or a summary the night
+// job distilled from a day of conversation.
 type Memory struct {
-	ID       string
-	Text     string
+	// ID is chosen by the writer and stable, so that writing the same
+	// memory twice replaces it instead of adding a copy.
+	ID   string
+	Text string
+	// Tags are short topic words ("python", "aile", "tercih").
+	Tags []string
+	// Time is when what the memory remembers happened.
+	Time time.Time
+	// Distance is set by Recall.Top: 0 is identical, larger is farther.
 	Distance float64
-	Time     time.Time
 }
 
 // Recall serves long-term memories of a user.
 type Recall interface {
-	// Top returns the k memories nearest to text.
+	// Top returns up to k memories of the user nearest to text, nearest
+	// first. A user with no memories gets none and no error.
 	Top(ctx context.Context, p Platform, userID, text string, k int) ([]Memory, error)
 }
+
+// Memorizer keeps long-term memories of a user.
+type Memorizer interface {
+	// Remember stores memories of the user; a memory whose ID the user
+	// already has replaces it.
+	Remember(ctx context.Context, p Platform, userID string, ms []Memory) error
+}
+
+// ErrMemoryUnavailable is wrapped by long-term memory implementations when
+// their store cannot be reached.
+var ErrMemoryUnavailable = errors.New("long-term memory unavailable")
 
 // Clock tells the time; tests and the night job inject a fixed one.
 type Clock interface {
