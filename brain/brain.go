@@ -44,6 +44,7 @@ type Brain struct {
 	router  Router
 	recall  Recall
 	forget  Forgetter
+	sleeper Sleeper
 	clock   Clock
 	log     *slog.Logger
 
@@ -72,6 +73,16 @@ func WithRecall(r Recall) Option { return func(b *Brain) { b.recall = r } }
 
 // WithForgetter lets /wipe also delete long-term memories.
 func WithForgetter(f Forgetter) Option { return func(b *Brain) { b.forget = f } }
+
+// WithSleeper enables the admins' /sleep command.
+func WithSleeper(s Sleeper) Option { return func(b *Brain) { b.sleeper = s } }
+
+// Sleeper runs the night job on demand (/sleep).
+type Sleeper interface {
+	// Sleep consolidates the day (any time within it, in the job's time
+	// zone) and returns a short Turkish report for the admin.
+	Sleep(ctx context.Context, day time.Time) (string, error)
+}
 
 // Forgetter deletes everything long-term memory keeps of a user.
 type Forgetter interface {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 )
 
 // parseCommand splits "/name@bot args" into its name and arguments. The
@@ -61,6 +62,8 @@ func (b *Brain) command(ctx context.Context, m Message, name, args string) Reply
 		return b.why(ctx, m.Key())
 	case "wipe":
 		return b.wipe(ctx, m, args)
+	case "sleep":
+		return b.sleep(ctx, m, args)
 	}
 	return reply(msgUnknownCmd, name)
 }
@@ -220,4 +223,44 @@ func (b *Brain) wipe(ctx context.Context, m Message, args string) Reply {
 	}
 	b.log.Info("wiped user", "platform", m.Platform, "user", target, "messages", n, "by", m.UserID)
 	return Reply{Kind: ReplyCommand, Text: fmt.Sprintf(msgWipeDone, target, n)}
+}
+
+// sleep runs the night job now over a day: today by default, "dün"
+// (yesterday) or a YYYY-MM-DD date (admins only).
+func (b *Brain) sleep(ctx context.Context, m Message, args string) Reply {
+	if b.sleeper == nil {
+		return Reply{Kind: ReplyCommand, Text: msgSleepOff}
+	}
+	day, ok := parseDay(strings.TrimSpace(args), b.clock.Now())
+	if !ok {
+		return Reply{Kind: ReplyCommand, Text: fmt.Sprintf(msgSleepBadDay, oneLine(args, 40))}
+	}
+	b.log.Info("sleep requested", "by", m.UserID, "platform", m.Platform, "day", day.Format(time.DateOnly))
+	report, err := b.sleeper.Sleep(ctx, day)
+	if err != nil {
+		b.log.Error("sleep on demand", "day", day.Format(time.DateOnly), "err", err)
+		return Reply{Kind: ReplyError, Text: fmt.Sprintf(msgSleepFailed, oneLine(err.Error(), 200))}
+	}
+	return Reply{Kind: ReplyCommand, Text: report}
+}
+
+// parseDay reads /sleep's argument relative to now: "" or "bugün" (today),
+// "dün" (yesterday), or a YYYY-MM-DD date that is not in the future. The day
+// is returned at noon of now's location, safely inside the day wherever the
+// job's time zone puts midnight.
+func parseDay(arg string, now time.Time) (time.Time, bool) {
+	noon := func(t time.Time) time.Time {
+		return time.Date(t.Year(), t.Month(), t.Day(), 12, 0, 0, 0, now.Location())
+	}
+	switch strings.ToLower(strings.ReplaceAll(arg, "İ", "i")) {
+	case "", "bugün", "bugun", "today":
+		return noon(now), true
+	case "dün", "dun", "yesterday":
+		return noon(now.AddDate(0, 0, -1)), true
+	}
+	d, err := time.ParseInLocation(time.DateOnly, arg, now.Location())
+	if err != nil || d.After(now) {
+		return time.Time{}, false
+	}
+	return noon(d), true
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/evo-tr/evo/brain"
 )
@@ -143,5 +144,72 @@ func TestWipe(t *testing.T) {
 	}
 	if strings.Join(f.got, ",") != "telegram/victim" {
 		t.Errorf("forgetter got %v", f.got)
+	}
+}
+
+// recordingSleeper is a Sleeper that remembers the days it was asked for.
+type recordingSleeper struct {
+	days []time.Time
+	err  error
+}
+
+func (s *recordingSleeper) Sleep(_ context.Context, day time.Time) (string, error) {
+	s.days = append(s.days, day)
+	if s.err != nil {
+		return "", s.err
+	}
+	return "Uyku tamam: " + day.Format(time.DateOnly), nil
+}
+
+func TestSleepCommand(t *testing.T) {
+	today := testNow.Format(time.DateOnly)
+	tests := []struct {
+		name     string
+		admin    bool
+		args     string
+		err      error
+		want     string
+		wantDay  string // "" when the sleeper must not be called
+		wantKind brain.ReplyKind
+	}{
+		{"needs admin", false, "", nil, "yöneticiler", "", brain.ReplyCommand},
+		{"today by default", true, "", nil, "Uyku tamam: " + today, today, brain.ReplyCommand},
+		{"bugün", true, " bugün", nil, today, today, brain.ReplyCommand},
+		{"dün", true, "dün", nil, "2026-11-23", "2026-11-23", brain.ReplyCommand},
+		{"DÜN upper case", true, "DÜN", nil, "2026-11-23", "2026-11-23", brain.ReplyCommand},
+		{"a date", true, "2026-01-31", nil, "2026-01-31", "2026-01-31", brain.ReplyCommand},
+		{"future date refused", true, "2026-12-01", nil, "anlayamadım", "", brain.ReplyCommand},
+		{"garbage refused", true, "yarın öbür gün", nil, "anlayamadım", "", brain.ReplyCommand},
+		{"failure is explained", true, "", errBoom, "tamamlanamadı: boom", today, brain.ReplyError},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := &recordingSleeper{err: tt.err}
+			b := newTestBrain(t, brain.Config{}, nil, nil, brain.WithSleeper(s))
+			m := msg("admin", "/sleep"+" "+tt.args)
+			m.Admin = tt.admin
+			r, _ := b.ask(t, m)
+			if !strings.Contains(r.Text, tt.want) {
+				t.Errorf("reply = %q, want it to contain %q", r.Text, tt.want)
+			}
+			if r.Kind != tt.wantKind {
+				t.Errorf("kind = %v, want %v", r.Kind, tt.wantKind)
+			}
+			switch {
+			case tt.wantDay == "" && len(s.days) != 0:
+				t.Errorf("sleeper called for %v, want no call", s.days)
+			case tt.wantDay != "" && (len(s.days) != 1 || s.days[0].Format(time.DateOnly) != tt.wantDay):
+				t.Errorf("sleeper days = %v, want [%s]", s.days, tt.wantDay)
+			}
+		})
+	}
+}
+
+func TestSleepWithoutSleeper(t *testing.T) {
+	b := newTestBrain(t, brain.Config{}, nil, nil)
+	m := msg("admin", "/sleep")
+	m.Admin = true
+	if r, _ := b.ask(t, m); !strings.Contains(r.Text, "kapalı") {
+		t.Errorf("reply = %q, want it to say the night job is off", r.Text)
 	}
 }

@@ -36,6 +36,8 @@ type ChatRequest struct {
 	// Options are per-expert generation options; the LLM adds its fixed
 	// options (num_ctx, keep_alive) to every request.
 	Options map[string]any
+	// JSON asks the server to constrain the reply to one JSON value.
+	JSON bool
 }
 
 // ChatStats are the model's figures for one reply.
@@ -109,6 +111,19 @@ type Memorizer interface {
 // ErrMemoryUnavailable is wrapped by long-term memory implementations when
 // their store cannot be reached.
 var ErrMemoryUnavailable = errors.New("long-term memory unavailable")
+
+// NightLog records the night job's runs, so that a day is consolidated once
+// even with several instances or a restart in the middle of the night.
+type NightLog interface {
+	// ClaimNight marks day (YYYY-MM-DD) as running and reports true, or
+	// reports false when the day is finished already or another run holds
+	// it. A run that started before now-stale and never finished has died:
+	// its claim is taken over. A failed run can be claimed again.
+	ClaimNight(ctx context.Context, day string, now time.Time, stale time.Duration) (bool, error)
+	// FinishNight records the end of the claimed run: its report (a short
+	// JSON summary) and runErr, nil when it succeeded.
+	FinishNight(ctx context.Context, day string, now time.Time, report string, runErr error) error
+}
 
 // Clock tells the time; tests and the night job inject a fixed one.
 type Clock interface {

@@ -20,5 +20,8 @@ const (
 	msgExpertUnknown = "Böyle bir uzman yok: %q\n\n%s"
 	msgWipeDone      = "%s kullanıcısının %d mesajını ve hafızasını sildim."
 	msgWipeRecallErr = "%s kullanıcısının %d mesajını sildim, ama uzun süreli hafızasını silerken hata oldu; tekrar dener misin?"
+	msgSleepOff      = "Gece işi bu kurulumda kapalı."
+	msgSleepBadDay   = "Bu günü anlayamadım: %q. Şöyle yazabilirsin: /sleep, /sleep dün ya da /sleep 2026-01-31 (gelecek bir gün olamaz)."
+	msgSleepFailed   = "Gece işi tamamlanamadı: %s\nMesajlar güvende; birazdan tekrar deneyebilirsin."
 	msgQueueFull     = "Çok hızlı yazıyorsun; önceki mesajlarını cevaplamadan bunu işleyemem. Mesajını kaydettim, biraz bekleyip tekrar yazar mısın?"
 )
