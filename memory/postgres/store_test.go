@@ -137,3 +137,10 @@ func TestConcurrentAppendsAcrossUsersAndChats(t *testing.T) {
 		t.Errorf("Between: got %d records, %v; want %d", len(got), err, writers*each)
 	}
 }
+
+func TestStoreNightLogContract(t *testing.T) {
+	braintest.TestNightLog(t, func(t *testing.T) brain.NightLog {
+		s, _ := newStore(t)
+		return s
+	})
+}
