@@ -1,0 +1,70 @@
+package sleep
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+	"unicode/utf8"
+
+	"github.com/evo-tr/evo/brain"
+)
+
+func TestParseMemories(t *testing.T) {
+	long := strings.Repeat("çok uzun bir anı ", 100)
+	tests := []struct {
+		name   string
+		answer string
+		want   []brain.Memory
+	}{
+		{"the asked format", `{"memories":[{"text":"Kullanıcı Go öğreniyor.","tags":["Go","öğrenme"]}]}`,
+			[]brain.Memory{{Text: "Kullanıcı Go öğreniyor.", Tags: []string{"go", "öğrenme"}}}},
+		{"prose around a fenced object", "Tabii!\n```json\n{\"memories\":[{\"text\":\"Kullanıcı çay sever.\"}]}\n```\nİyi geceler.",
+			[]brain.Memory{{Text: "Kullanıcı çay sever."}}},
+		{"memories as plain strings", `{"memories":["Kullanıcı İzmirli.", "Kullanıcı öğretmen."]}`,
+			[]brain.Memory{{Text: "Kullanıcı İzmirli."}, {Text: "Kullanıcı öğretmen."}}},
+		{"an empty list means nothing to remember", `{"memories":[]}`, nil},
+		{"a bare array", `[{"text":"Kullanıcı koşuya başladı.","tags":["spor"]}]`,
+			[]brain.Memory{{Text: "Kullanıcı koşuya başladı.", Tags: []string{"spor"}}}},
+		{"bullet lines", "- Kullanıcı Ankara'da yaşıyor.\n2) Kullanıcı kedi seviyor.\nok",
+			[]brain.Memory{{Text: "Kullanıcı Ankara'da yaşıyor."}, {Text: "Kullanıcı kedi seviyor."}}},
+		{"whitespace collapsed, tags cleaned and capped", `{"memories":[{"text":"  Kullanıcı\n\n  yüzüyor. ","tags":["Su Sporları","su sporları","İ!","a","b","c","d","e"]}]}`,
+			[]brain.Memory{{Text: "Kullanıcı yüzüyor.", Tags: []string{"su_sporları", "i", "a", "b", "c"}}}},
+		{"empty texts dropped", `{"memories":[{"text":""},{"text":"  "},{"text":"ok"},{"tags":["x"]}]}`, nil},
+		{"garbage", "{{{ ]]", nil},
+		{"invalid UTF-8 removed", "{\"memories\":[{\"text\":\"Kullanıcı \xff\xfeçalışıyor.\"}]}",
+			[]brain.Memory{{Text: "Kullanıcı çalışıyor."}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := parseMemories(tt.answer); !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("parseMemories:\n got %#v\nwant %#v", got, tt.want)
+			}
+		})
+	}
+	t.Run("a huge memory is cut", func(t *testing.T) {
+		got := parseMemories(`{"memories":[{"text":"` + long + `"}]}`)
+		if len(got) != 1 || utf8.RuneCountInString(got[0].Text) != maxMemoryRunes || !strings.HasSuffix(got[0].Text, "…") {
+			t.Errorf("got %d memories, first of %d runes", len(got), utf8.RuneCountInString(got[0].Text))
+		}
+	})
+}
+
+func TestTranscript(t *testing.T) {
+	ist := time.FixedZone("TRT", 3*3600)
+	k := brain.ConvKey{Platform: brain.PlatformCLI, ChatID: "c", UserID: "u"}
+	recs := []brain.Record{
+		{Key: k, Role: brain.RoleUser, Text: "Merhaba", Time: time.Date(2026, 1, 2, 9, 5, 0, 0, ist)},
+		{Key: k, Role: brain.RoleAssistant, Text: "Hata!", Failed: true, Time: time.Date(2026, 1, 2, 9, 5, 1, 0, ist)},
+		{Key: k, Role: brain.RoleAssistant, Text: "Selam!", Time: time.Date(2026, 1, 2, 9, 6, 0, 0, ist)},
+		{Key: k, Role: brain.RoleUser, Text: "   ", Time: time.Date(2026, 1, 2, 9, 7, 0, 0, ist)},
+	}
+	got := transcript(recs, 1000)
+	want := []string{"[09:05] Kullanıcı: Merhaba\n[09:06] Asistan: Selam!"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("transcript = %q, want %q", got, want)
+	}
+	if got := transcript(nil, 1000); got != nil {
+		t.Errorf("transcript of nothing = %q, want nil", got)
+	}
+}

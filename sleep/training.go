@@ -1,0 +1,195 @@
+package sleep
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/evo-tr/evo/brain"
+)
+
+// contextTurns is how many earlier messages of the conversation a training
+// example carries before the user's message.
+const contextTurns = 4
+
+// RouterFile names the file of a day's routed messages.
+const RouterFile = "router.jsonl"
+
+// safeName is what an expert's name must look like to name a file.
+var safeName = regexp.MustCompile(`^[a-z0-9][a-z0-9_.-]{0,63}$`)
+
+// Example is one training example in the chat format mlx-lm's LoRA trainer
+// reads (`{"messages":[…]}` per line).
+type Example struct {
+	Messages []ExampleMessage `json:"messages"`
+}
+
+// ExampleMessage is one message of an Example.
+type ExampleMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
+}
+
+// RouterLine is one routed message: what the router decided, for review.
+// Label is the expert that answered when the router was sure or the user
+// chose it (/expert); it is empty on fallbacks, which wait for a person's
+// label before they can join the intent examples.
+type RouterLine struct {
+	Text       string  `json:"text"`
+	Label      string  `json:"label"`
+	Candidate  string  `json:"candidate,omitempty"`
+	Confidence float64 `json:"confidence"`
+	Fallback   bool    `json:"fallback,omitempty"`
+	Forced     bool    `json:"forced,omitempty"`
+}
+
+// writeTraining writes the day's examples, one file per expert, and the
+// router's lines into TrainingDir/day/, replacing what an earlier run of
+// the day wrote. Files are readable by their owner only: they hold users'
+// messages.
+func (j *Job) writeTraining(day string, recs []brain.Record) (map[string]int, int, error) {
+	examples := map[string][]Example{}
+	var routed []RouterLine
+	for _, conv := range byConversation(recs) {
+		var earlier []brain.Record // usable messages before the current one
+		var lastUser *brain.Record
+		userAt := 0 // lastUser's index in earlier
+		for i := range conv {
+			r := conv[i]
+			if r.Failed || strings.TrimSpace(r.Text) == "" {
+				lastUser = nil
+				continue
+			}
+			if r.Role == brain.RoleUser {
+				lastUser, userAt = &conv[i], len(earlier)
+				earlier = append(earlier, r)
+				continue
+			}
+			if r.Role != brain.RoleAssistant || r.Decision == nil || lastUser == nil {
+				earlier = append(earlier, r)
+				continue
+			}
+			d := *r.Decision
+			line := RouterLine{Text: lastUser.Text, Candidate: d.Candidate, Confidence: d.Confidence,
+				Fallback: d.Fallback, Forced: d.Forced}
+			if !d.Fallback {
+				line.Label = d.Expert
+			}
+			routed = append(routed, line)
+			if !d.Fallback && d.Expert != j.cfg.BaseExpert && safeName.MatchString(d.Expert) {
+				examples[d.Expert] = append(examples[d.Expert], j.example(d.Expert, earlier[:userAt], *lastUser, r))
+			}
+			earlier = append(earlier, r)
+			lastUser = nil
+		}
+	}
+
+	dir := filepath.Join(j.cfg.TrainingDir, day)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, 0, fmt.Errorf("create %s: %w", dir, err)
+	}
+	keep := map[string]bool{}
+	counts := map[string]int{}
+	for name, exs := range examples {
+		file := name + ".jsonl"
+		if err := writeJSONL(filepath.Join(dir, file), exs); err != nil {
+			return nil, 0, err
+		}
+		keep[file] = true
+		counts[name] = len(exs)
+	}
+	if len(routed) > 0 {
+		if err := writeJSONL(filepath.Join(dir, RouterFile), routed); err != nil {
+			return nil, 0, err
+		}
+		keep[RouterFile] = true
+	}
+	// A re-run after /wipe or with fewer messages must not leave old files.
+	old, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
+	if err != nil {
+		return nil, 0, fmt.Errorf("list %s: %w", dir, err)
+	}
+	for _, f := range old {
+		if !keep[filepath.Base(f)] {
+			if err := os.Remove(f); err != nil {
+				return nil, 0, fmt.Errorf("remove stale %s: %w", f, err)
+			}
+		}
+	}
+	return counts, len(routed), nil
+}
+
+// example is the expert's system prompt, up to contextTurns earlier
+// messages, the user's message and the answer.
+func (j *Job) example(expert string, earlier []brain.Record, user, answer brain.Record) Example {
+	var ex Example
+	if p := strings.TrimSpace(j.cfg.ExpertPrompts[expert]); p != "" {
+		ex.Messages = append(ex.Messages, ExampleMessage{Role: string(brain.RoleSystem), Content: p})
+	}
+	if len(earlier) > contextTurns {
+		earlier = earlier[len(earlier)-contextTurns:]
+	}
+	// A conversation turn starts with the user.
+	for len(earlier) > 0 && earlier[0].Role != brain.RoleUser {
+		earlier = earlier[1:]
+	}
+	for _, r := range earlier {
+		ex.Messages = append(ex.Messages, ExampleMessage{Role: string(r.Role), Content: r.Text})
+	}
+	ex.Messages = append(ex.Messages,
+		ExampleMessage{Role: string(brain.RoleUser), Content: user.Text},
+		ExampleMessage{Role: string(brain.RoleAssistant), Content: answer.Text})
+	return ex
+}
+
+// byConversation splits records by conversation, keeping their order.
+func byConversation(recs []brain.Record) [][]brain.Record {
+	idx := map[brain.ConvKey]int{}
+	var out [][]brain.Record
+	for _, r := range recs {
+		i, ok := idx[r.Key]
+		if !ok {
+			i = len(out)
+			idx[r.Key] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], r)
+	}
+	return out
+}
+
+// writeJSONL writes one JSON value per line to path atomically.
+func writeJSONL[T any](path string, vs []T) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	for _, v := range vs {
+		if err := enc.Encode(v); err != nil {
+			return fmt.Errorf("encode %s: %w", filepath.Base(path), err)
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("rename %s: %w", path, err)
+	}
+	return nil
+}
