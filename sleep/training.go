@@ -3,7 +3,9 @@ package sleep
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -89,6 +91,12 @@ func (j *Job) writeTraining(day string, recs []brain.Record) (map[string]int, in
 	}
 
 	dir := filepath.Join(j.cfg.TrainingDir, day)
+	if len(examples) == 0 && len(routed) == 0 {
+		// Nothing to write: only clear what an earlier run left.
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			return map[string]int{}, 0, nil
+		}
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, 0, fmt.Errorf("create %s: %w", dir, err)
 	}
