@@ -33,6 +33,7 @@ test: services
 services:
 	deploy/dev/postgres-up.sh
 	.ci/ollama.sh >/dev/null
+	.ci/chroma.sh >/dev/null
 
 ## bench: the benchmarks
 bench: services
