@@ -6,11 +6,13 @@ LDFLAGS := -X main.version=$(VERSION)
 
 .PHONY: run test build bench vet fmt services
 
-## run: start local services, build evo, then `evo serve` (a bot token is set) or `evo chat`
+## run: start local services (Postgres, Ollama, Chroma), build evo, then `evo serve` (a bot token is set) or `evo chat`
 run: build
 	deploy/dev/postgres-up.sh --create-db
 	deploy/dev/ollama-up.sh
-	@if [ -n "$$TELEGRAM_BOT_TOKEN$$DISCORD_BOT_TOKEN" ] || grep -qE '^(TELEGRAM|DISCORD)_BOT_TOKEN=.+' .env 2>/dev/null; then \
+	@chroma=$$(deploy/dev/chroma-up.sh); \
+	if [ -z "$$CHROMA_URL" ] && ! grep -qE '^CHROMA_URL=.+' .env 2>/dev/null && [ -n "$$chroma" ]; then export CHROMA_URL=$$chroma; fi; \
+	if [ -n "$$TELEGRAM_BOT_TOKEN$$DISCORD_BOT_TOKEN" ] || grep -qE '^(TELEGRAM|DISCORD)_BOT_TOKEN=.+' .env 2>/dev/null; then \
 		exec $(BIN) serve; \
 	else \
 		echo "No bot token set: starting the terminal chat (evo chat)."; \

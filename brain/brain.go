@@ -325,11 +325,18 @@ func (b *Brain) decide(ctx context.Context, k ConvKey, text string) Decision {
 	return d
 }
 
+// recallTimeout bounds the recall of long-term memories for one message.
+const recallTimeout = 3 * time.Second
+
 // memories recalls long-term memories; failures only cost the memories.
 func (b *Brain) memories(ctx context.Context, m Message, log *slog.Logger) []Memory {
 	if b.recall == nil {
 		return nil
 	}
+	// Memories help; they must not hold the answer up when their store
+	// hangs.
+	ctx, cancel := context.WithTimeout(ctx, recallTimeout)
+	defer cancel()
 	mem, err := b.recall.Top(ctx, m.Platform, m.UserID, m.Text, b.cfg.MemoryK)
 	if err != nil {
 		log.Warn("recall memories", "err", err)

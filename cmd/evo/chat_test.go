@@ -20,7 +20,8 @@ import (
 // environment and returns its exit code, stdout and stderr.
 func evo(t *testing.T, env map[string]string, stdin string, args ...string) (int, string, string) {
 	t.Helper()
-	full := map[string]string{envFileKey: "/dev/null", "EXPERTS_DIR": "../../deploy/experts", "LOG_LEVEL": "debug"}
+	full := map[string]string{envFileKey: "/dev/null", "EXPERTS_DIR": "../../deploy/experts", "LOG_LEVEL": "debug",
+		"TRAINING_DIR": t.TempDir()}
 	for k, v := range env {
 		full[k] = v
 	}

@@ -35,6 +35,15 @@ type Config struct {
 	AdapterTRPath    string        `env:"ADAPTER_TR_PATH"`
 	AdapterPyPath    string        `env:"ADAPTER_PYTHON_PATH"`
 
+	// Long-term memory and the night.
+	ChromaURL        string `env:"CHROMA_URL"`
+	EmbedModel       string `env:"EMBED_MODEL" default:"bge-m3"`
+	MemoryK          int    `env:"MEMORY_K" default:"3" min:"1"`
+	SleepSchedule    string `env:"SLEEP_SCHEDULE" default:"0 3 * * *"`
+	SleepTimezone    string `env:"SLEEP_TIMEZONE" default:"Europe/Istanbul"`
+	SleepMinMessages int    `env:"SLEEP_MIN_MESSAGES" default:"2" min:"1"`
+	TrainingDir      string `env:"TRAINING_DIR" default:"data/training"`
+
 	// Service.
 	HTTPAddr  string `env:"HTTP_ADDR" default:"127.0.0.1:8080"`
 	LogLevel  string `env:"LOG_LEVEL" default:"info" oneof:"debug,info,warn,error"`
@@ -201,10 +210,27 @@ func (c Config) validate() error {
 			return fmt.Errorf("TELEGRAM_WEBHOOK_URL: %w", err)
 		}
 	}
+	if c.ChromaURL != "" {
+		if _, err := parseHTTPURL(c.ChromaURL); err != nil {
+			return fmt.Errorf("CHROMA_URL: %w", err)
+		}
+	}
+	if _, err := c.SleepLocation(); err != nil {
+		return err
+	}
 	if c.NumPredict >= c.NumCtx {
 		return fmt.Errorf("NUM_PREDICT: %d must be below NUM_CTX (%d)", c.NumPredict, c.NumCtx)
 	}
 	return nil
+}
+
+// SleepLocation loads SLEEP_TIMEZONE (the zone database is built into evo).
+func (c Config) SleepLocation() (*time.Location, error) {
+	loc, err := time.LoadLocation(c.SleepTimezone)
+	if err != nil || c.SleepTimezone == "" {
+		return nil, fmt.Errorf("SLEEP_TIMEZONE: %q is not a time zone (e.g. Europe/Istanbul)", c.SleepTimezone)
+	}
+	return loc, nil
 }
 
 // OllamaURL parses OLLAMA_HOST the way Ollama does: a bare host:port gets

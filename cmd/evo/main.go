@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+	_ "time/tzdata" // SLEEP_TIMEZONE works on machines without a zone database
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -51,6 +52,7 @@ func commands() []command {
 		{name: "migrate", summary: "Apply the database migrations and exit", run: cmdMigrate},
 		{name: "route", summary: "Ask the router offline: evo route \"text\" | --jsonl | eval FILE", run: cmdRoute},
 		{name: "experts", summary: "Build the experts' models in Ollama and show them: evo experts sync [--resident] | list", run: cmdExperts},
+		{name: "sleep", summary: "Run the night job once: evo sleep [--day dün|bugün|YYYY-MM-DD]", run: cmdSleep},
 		{name: "version", summary: "Print the version", noConfig: true, run: cmdVersion},
 		{name: "help", summary: "List the subcommands", noConfig: true, run: nil},
 	}

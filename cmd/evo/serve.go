@@ -28,12 +28,16 @@ func cmdServe(ctx context.Context, a *app, _ []string) error {
 	defer svc.Close()
 	b, st, llm, experts := svc.brain, svc.store, svc.llm, svc.experts
 	a.log.Info("starting evo", "version", version, "config", a.cfg.String())
+	deps := map[string]pinger{"postgres": st, "ollama": llm}
+	if svc.memory != nil {
+		deps["chroma"] = svc.memory
+	}
 
 	ln, err := net.Listen("tcp", a.cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %s: %w", a.cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: healthHandler(b, map[string]pinger{"postgres": st, "ollama": llm}),
+	srv := &http.Server{Handler: healthHandler(b, deps),
 		ReadHeaderTimeout: 5 * time.Second}
 
 	var wg sync.WaitGroup
@@ -64,7 +68,18 @@ func cmdServe(ctx context.Context, a *app, _ []string) error {
 	}
 	ollama.Warm(runCtx, llm, models, a.log)
 
-	bots, err := a.startBots(runCtx, b, goRun)
+	night, err := a.startNight(runCtx, svc.night)
+	if err == nil && night != nil {
+		defer func() {
+			if err := night.Stop(); err != nil {
+				a.log.Warn("stop night", "err", err)
+			}
+		}()
+	}
+	var bots int
+	if err == nil {
+		bots, err = a.startBots(runCtx, b, goRun)
+	}
 	if err != nil {
 		cancel()
 		wg.Wait()

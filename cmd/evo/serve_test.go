@@ -16,6 +16,7 @@ import (
 	"github.com/evo-tr/evo/bots/discord/discordtest"
 	"github.com/evo-tr/evo/bots/telegram/telegramtest"
 	"github.com/evo-tr/evo/brain/ollama/ollamatest"
+	"github.com/evo-tr/evo/memory/chroma/chromatest"
 	"github.com/evo-tr/evo/memory/postgres/pgtest"
 )
 
@@ -65,7 +66,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 // dependencies, and cancelling stops it cleanly.
 func TestServeEndToEnd(t *testing.T) {
 	dsn := pgtest.NewSchema(t)
-	llm := ollamatest.NewServer(t)
+	llm := ollamatest.NewServer(t, ollamatest.WithModels(append(append([]string(nil), ollamatest.DefaultModels...), "bge-m3")...))
+	chromaSrv := chromatest.Start(t)
 	tg := telegramtest.NewServer(telegramtest.DefaultToken, "evo_test_bot")
 	t.Cleanup(tg.Close)
 	dc := discordtest.New(discordtest.Options{HeartbeatInterval: time.Second})
@@ -79,7 +81,8 @@ func TestServeEndToEnd(t *testing.T) {
 	env := map[string]string{envFileKey: "/dev/null", "EXPERTS_DIR": "../../deploy/experts",
 		"DATABASE_URL": dsn, "OLLAMA_HOST": llm.URL(), "HTTP_ADDR": httpAddr,
 		"TELEGRAM_BOT_TOKEN": telegramtest.DefaultToken, "TELEGRAM_API_URL": tg.URL(),
-		"DISCORD_BOT_TOKEN": discordToken, "DISCORD_API_URL": dc.URL}
+		"DISCORD_BOT_TOKEN": discordToken, "DISCORD_API_URL": dc.URL, "TRAINING_DIR": t.TempDir(),
+		"CHROMA_URL": chromaSrv.URL(), "EMBED_MODEL": "bge-m3"}
 
 	ctx, stop := context.WithCancel(context.Background())
 	var logs syncBuffer
@@ -106,8 +109,11 @@ func TestServeEndToEnd(t *testing.T) {
 		defer resp.Body.Close()
 		var body map[string]any
 		_ = json.NewDecoder(resp.Body).Decode(&body)
-		return resp.StatusCode == http.StatusOK && body["postgres"] == "ok" && body["ollama"] == "ok"
+		return resp.StatusCode == http.StatusOK && body["postgres"] == "ok" && body["ollama"] == "ok" && body["chroma"] == "ok"
 	})
+	if !strings.Contains(logs.String(), "night scheduled") {
+		t.Errorf("the night job is not scheduled:\n%s", logs.String())
+	}
 
 	alice := models.User{ID: 42, FirstName: "Ayşe"}
 	tg.Post(models.Message{Chat: models.Chat{ID: 42, Type: models.ChatTypePrivate}, From: &alice, Text: "Merhaba EVO"})

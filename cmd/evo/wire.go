@@ -12,6 +12,7 @@ import (
 	"github.com/evo-tr/evo/brain/router"
 	"github.com/evo-tr/evo/deploy"
 	"github.com/evo-tr/evo/memory/postgres"
+	"github.com/evo-tr/evo/sleep"
 )
 
 // openStore connects to Postgres and applies the migrations. A database
@@ -99,42 +100,64 @@ type service struct {
 	store   *postgres.Store
 	llm     *ollama.Client
 	experts []brain.Expert
+	// memory is long-term memory, nil when CHROMA_URL is empty.
+	memory longTerm
+	// night is the night job, always there (/sleep, the schedule).
+	night *sleep.Job
 }
 
 // Close releases the database.
 func (s *service) Close() { s.store.Close() }
 
-// openService opens the store (migrated), the Ollama client and the brain:
-// what serve and chat share. Close it when done.
+// openService opens the store (migrated), the Ollama client, long-term
+// memory, the night job and the brain: what serve, chat and sleep share.
+// Close it when done.
 func (a *app) openService(ctx context.Context) (*service, error) {
 	st, err := a.openStore(ctx)
 	if err != nil {
 		return nil, err
 	}
-	llm, err := a.ollamaClient()
-	if err == nil {
-		var s service
-		s.brain, s.experts, err = a.newBrain(ctx, st, llm)
-		if err == nil {
-			s.store, s.llm = st, llm
-			return &s, nil
-		}
+	svc, err := a.wire(ctx, st)
+	if err != nil {
+		st.Close()
+		return nil, err
 	}
-	st.Close()
-	return nil, err
+	return svc, nil
+}
+
+// wire builds everything but the store.
+func (a *app) wire(ctx context.Context, st *postgres.Store) (*service, error) {
+	llm, err := a.ollamaClient()
+	if err != nil {
+		return nil, err
+	}
+	s := &service{store: st, llm: llm}
+	if s.memory, err = a.openMemory(ctx, llm); err != nil {
+		return nil, err
+	}
+	if s.experts, err = a.loadExperts(); err != nil {
+		return nil, err
+	}
+	if s.night, err = a.newNightJob(st, llm, s.memory, s.experts); err != nil {
+		return nil, err
+	}
+	opts := []brain.Option{brain.WithSleeper(s.night)}
+	if s.memory != nil {
+		opts = append(opts, brain.WithRecall(s.memory), brain.WithForgetter(s.memory))
+	}
+	if s.brain, err = a.newBrain(ctx, st, llm, s.experts, opts...); err != nil {
+		return nil, err
+	}
+	return s, nil
 }
 
 // newBrain wires the brain over a store and Ollama.
-func (a *app) newBrain(ctx context.Context, st brain.History, llm brain.LLM) (*brain.Brain, []brain.Expert, error) {
-	experts, err := a.loadExperts()
-	if err != nil {
-		return nil, nil, err
-	}
+func (a *app) newBrain(ctx context.Context, st brain.History, llm brain.LLM, experts []brain.Expert, opts ...brain.Option) (*brain.Brain, error) {
 	r, err := a.newRouter(ctx, experts)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	b, err := brain.New(brain.Config{
+	return brain.New(brain.Config{
 		Base:            a.baseExpert(),
 		Experts:         experts,
 		ContextMessages: a.cfg.ContextMessages,
@@ -142,9 +165,6 @@ func (a *app) newBrain(ctx context.Context, st brain.History, llm brain.LLM) (*b
 		NumPredict:      a.cfg.NumPredict,
 		MaxParallel:     a.cfg.MaxParallel,
 		ReplyTimeout:    a.cfg.ReplyTimeout,
-	}, st, llm, r, brain.SystemClock{}, a.log)
-	if err != nil {
-		return nil, nil, err
-	}
-	return b, experts, nil
+		MemoryK:         a.cfg.MemoryK,
+	}, st, llm, r, brain.SystemClock{}, a.log, opts...)
 }

@@ -25,3 +25,7 @@ fi
 if ! curl -fsS --max-time 5 "$url/api/tags" | grep -q "\"$base\""; then
   echo "ollama-up: the base model is missing: run  ollama pull $base  (then: bin/evo experts sync)" >&2
 fi
+embed=${EMBED_MODEL:-bge-m3}
+if ! curl -fsS --max-time 5 "$url/api/tags" | grep -q "\"$embed"; then
+  echo "ollama-up: the embedding model for long-term memory is missing: run  ollama pull $embed" >&2
+fi

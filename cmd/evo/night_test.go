@@ -1,0 +1,169 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/evo-tr/evo/brain/ollama/ollamatest"
+	"github.com/evo-tr/evo/memory/chroma/chromatest"
+	"github.com/evo-tr/evo/memory/postgres/pgtest"
+	"github.com/ollama/ollama/api"
+)
+
+func TestSleepCommandInChatWritesTrainingData(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	srv := ollamatest.NewServer(t)
+	dir := t.TempDir()
+	env := map[string]string{"DATABASE_URL": dsn, "OLLAMA_HOST": srv.URL(), "TRAINING_DIR": dir, "SLEEP_TIMEZONE": "UTC"}
+
+	in := "Python'da bir listeyi nasıl ters sıralarım?\nBana İstanbul hakkında kısa bir şiir yazar mısın?\n/sleep bugün\n"
+	code, out, stderr := evo(t, env, in, "chat", "--user", "ayse")
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", code, stderr)
+	}
+	for _, want := range []string{"Gece işi tamam (" + time.Now().UTC().Format(time.DateOnly) + "): 4 mesaj, 1 kullanıcı", "python_coder 1", "tr_chat 1", "Yönlendirici için 2 satır"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, out)
+		}
+	}
+	folder := filepath.Join(dir, time.Now().UTC().Format(time.DateOnly))
+	data, err := os.ReadFile(filepath.Join(folder, "python_coder.jsonl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(data), "ters sıralarım") || !strings.Contains(string(data), `"role":"system"`) {
+		t.Errorf("python_coder.jsonl = %s", data)
+	}
+	if len(srv.ChatRequests()) != 2 {
+		t.Errorf("chat requests = %d, want 2: without long-term memory the night asks for no summary", len(srv.ChatRequests()))
+	}
+
+	// evo sleep does the same from the command line (cron, launchd).
+	code, out, stderr = evo(t, env, "", "sleep", "--day", "bugün")
+	if code != 0 || !strings.Contains(out, "python_coder 1") {
+		t.Errorf("evo sleep: exit %d, stdout %q, stderr %s", code, out, stderr)
+	}
+}
+
+func TestSleepCommandErrors(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"bad day", nil, []string{"sleep", "--day", "yarın"}, "--day"},
+		{"future day", nil, []string{"sleep", "--day", "2999-01-01"}, "--day"},
+		{"stray argument", nil, []string{"sleep", "dün"}, "unexpected argument"},
+		{"bad time zone", map[string]string{"SLEEP_TIMEZONE": "Mars/Olympus"}, []string{"sleep"}, "SLEEP_TIMEZONE"},
+		{"bad chroma url", map[string]string{"CHROMA_URL": "chroma:8000"}, []string{"sleep"}, "CHROMA_URL"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := map[string]string{"DATABASE_URL": "postgres://x@127.0.0.1:1/x"}
+			for k, v := range tt.env {
+				env[k] = v
+			}
+			code, _, stderr := evo(t, env, "", tt.args...)
+			if code == 0 || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want failure naming %q", code, stderr, tt.want)
+			}
+		})
+	}
+}
+
+// TestMemoryAcrossDaysEndToEnd runs evo chat against the fake Ollama, the
+// real Postgres and a real Chroma: the night distils the conversation into
+// long-term memories, a later conversation's prompt carries them, and
+// /wipe removes them.
+func TestMemoryAcrossDaysEndToEnd(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	chromaSrv := chromatest.Start(t)
+	const memory = "Kullanıcının kedisinin adı Pamuk."
+	srv := ollamatest.NewServer(t,
+		ollamatest.WithModels(append(append([]string(nil), ollamatest.DefaultModels...), "bge-m3")...),
+		ollamatest.WithReply(func(req api.ChatRequest) string {
+			if len(req.Format) > 0 { // the night's summary request
+				return `{"memories":[{"text":"` + memory + `","tags":["kedi","evcil hayvan"]}]}`
+			}
+			return "Tamam."
+		}))
+	env := map[string]string{"DATABASE_URL": dsn, "OLLAMA_HOST": srv.URL(), "CHROMA_URL": chromaSrv.URL(),
+		"EMBED_MODEL": "bge-m3", "SLEEP_TIMEZONE": "UTC"}
+
+	in := "Kedimin adı Pamuk, çok yaramaz.\nBugün onu veterinere götürdüm.\n/sleep\n"
+	code, out, stderr := evo(t, env, in, "chat", "--user", "ayse")
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", code, stderr)
+	}
+	if !strings.Contains(out, "1 anı yazdım (1 kullanıcı özetlendi") {
+		t.Fatalf("the night's report: %s", out)
+	}
+	var summary *api.ChatRequest
+	for _, c := range srv.ChatRequests() {
+		if len(c.Format) > 0 {
+			summary = &c
+		}
+	}
+	if summary == nil || summary.Model != "qwen2.5:3b-instruct" || !strings.Contains(summary.Messages[1].Content, "Kedimin adı Pamuk") {
+		t.Fatalf("summary request = %+v; want the base model reading the day", summary)
+	}
+
+	// A new conversation, after a restart: the prompt remembers.
+	srv.ResetRecords()
+	if code, _, stderr := evo(t, env, "Kedim için mama önerir misin?\n", "chat", "--user", "ayse"); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	chats := srv.ChatRequests()
+	if len(chats) != 1 || !strings.Contains(chats[0].Messages[0].Content, memory) {
+		t.Fatalf("system prompt does not carry the memory:\n%+v", chats)
+	}
+	if len(srv.EmbedRequests()) == 0 {
+		t.Error("no embedding request: how was the memory recalled?")
+	}
+	// Another user does not see it.
+	srv.ResetRecords()
+	evo(t, env, "Merhaba\n", "chat", "--user", "mehmet")
+	if c := srv.ChatRequests(); len(c) != 1 || strings.Contains(c[0].Messages[0].Content, "Pamuk") {
+		t.Errorf("mehmet's prompt carries ayse's memory: %+v", c)
+	}
+
+	// /wipe (the terminal user is an admin) forgets her long-term memory too.
+	if code, out, stderr := evo(t, env, "/wipe\n", "chat", "--user", "ayse"); code != 0 || !strings.Contains(out, "hafızasını sildim") {
+		t.Fatalf("wipe: exit %d, out %q, err %s", code, out, stderr)
+	}
+	srv.ResetRecords()
+	evo(t, env, "Kedimin adı neydi?\n", "chat", "--user", "ayse")
+	if c := srv.ChatRequests(); len(c) != 1 || strings.Contains(c[0].Messages[0].Content, "Pamuk") {
+		t.Errorf("after /wipe the prompt still carries the memory: %+v", c)
+	}
+}
+
+func TestChromaDownDoesNotStopAnswers(t *testing.T) {
+	dsn := pgtest.NewSchema(t)
+	srv := ollamatest.NewServer(t, ollamatest.WithModels(append(append([]string(nil), ollamatest.DefaultModels...), "bge-m3")...),
+		ollamatest.WithReply(func(req api.ChatRequest) string {
+			if len(req.Format) > 0 {
+				return `{"memories":[{"text":"Kullanıcı selam verdi ve hal hatır sordu.","tags":["selam"]}]}`
+			}
+			return "«" + req.Messages[len(req.Messages)-1].Content + "»"
+		}))
+	env := map[string]string{"DATABASE_URL": dsn, "OLLAMA_HOST": srv.URL(), "CHROMA_URL": "http://" + freeAddr(t),
+		"EMBED_MODEL": "bge-m3"}
+	code, out, stderr := evo(t, env, "Merhaba\nNasılsın?\n/sleep\n", "chat", "--user", "ayse")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.SplitN(out, "\n", 2)
+	if !strings.Contains(lines[0], "«Merhaba»") {
+		t.Errorf("first reply = %q, want the model's answer", lines[0])
+	}
+	if !strings.Contains(out, "Gece işi tamamlanamadı") || !strings.Contains(out, "long-term memory unavailable") {
+		t.Errorf("the night must say memory is down: %q", out)
+	}
+	if got := len(storedMessages(t, dsn, "ayse")); got != 4 {
+		t.Errorf("stored messages = %d, want 4", got)
+	}
+}
