@@ -36,8 +36,6 @@ type ChatRequest struct {
 	// Options are per-expert generation options; the LLM adds its fixed
 	// options (num_ctx, keep_alive) to every request.
 	Options map[string]any
-	// JSON asks the server to constrain the reply to one JSON value.
-	JSON bool
 }
 
 // ChatStats are the model's figures for one reply.

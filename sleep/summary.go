@@ -70,8 +70,11 @@ func (j *Job) ask(ctx context.Context, day, chunk string) ([]brain.Memory, error
 			{Role: brain.RoleSystem, Content: fmt.Sprintf(summaryPrompt, day, j.cfg.MaxMemories)},
 			{Role: brain.RoleUser, Content: "Sohbet dökümü:\n<<<\n" + chunk + "\n>>>"},
 		},
+		// No "format":"json": Ollama v0.6.5 ends a JSON-constrained stream
+		// without its final line when num_predict cuts it, and small models
+		// can pad constrained JSON with whitespace up to the limit. The
+		// prompt asks for JSON and parseMemories takes what comes.
 		Options: map[string]any{"temperature": 0.2},
-		JSON:    true,
 	}
 	var out strings.Builder
 	if _, err := j.llm.Chat(ctx, req, func(d string) error { out.WriteString(d); return nil }); err != nil {
@@ -144,13 +147,32 @@ func parseMemories(answer string) []brain.Memory {
 			return clean(v)
 		}
 	}
+	// Last resort: the bullet points of a model that answered in a list.
+	// Prose lines (an intro, a sign-off, noise) are not memories.
 	for _, line := range strings.Split(answer, "\n") {
-		line = strings.TrimLeft(strings.TrimSpace(line), "-*•0123456789.) ")
-		if utf8.RuneCountInString(line) >= 8 && !strings.ContainsAny(line, "{}[]") {
-			items = append(items, item{Text: line})
+		text, ok := bullet(strings.TrimSpace(line))
+		if ok && utf8.RuneCountInString(text) >= 8 && !strings.ContainsAny(text, "{}[]") {
+			items = append(items, item{Text: text})
 		}
 	}
 	return clean(items)
+}
+
+// bullet returns the text of a list item: "- x", "* x", "• x", "1. x", "2) x".
+func bullet(line string) (string, bool) {
+	for _, p := range []string{"- ", "* ", "• "} {
+		if strings.HasPrefix(line, p) {
+			return strings.TrimSpace(line[len(p):]), true
+		}
+	}
+	i := 0
+	for i < len(line) && i < 3 && line[i] >= '0' && line[i] <= '9' {
+		i++
+	}
+	if i > 0 && i+1 < len(line) && (line[i] == '.' || line[i] == ')') && line[i+1] == ' ' {
+		return strings.TrimSpace(line[i+2:]), true
+	}
+	return "", false
 }
 
 // item is one memory as the model writes it.

@@ -11,7 +11,6 @@ package ollama
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -125,9 +124,6 @@ func (c *Client) Chat(ctx context.Context, req brain.ChatRequest, fn func(delta 
 		Stream:    &stream,
 		KeepAlive: c.keepAlive(),
 		Options:   c.options(req.Model, req.Options),
-	}
-	if req.JSON {
-		areq.Format = json.RawMessage(`"json"`)
 	}
 
 	stats, err := c.stream(ctx, areq, fn)

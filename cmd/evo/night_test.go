@@ -85,7 +85,7 @@ func TestMemoryAcrossDaysEndToEnd(t *testing.T) {
 	srv := ollamatest.NewServer(t,
 		ollamatest.WithModels(append(append([]string(nil), ollamatest.DefaultModels...), "bge-m3")...),
 		ollamatest.WithReply(func(req api.ChatRequest) string {
-			if len(req.Format) > 0 { // the night's summary request
+			if isSummary(req) {
 				return `{"memories":[{"text":"` + memory + `","tags":["kedi","evcil hayvan"]}]}`
 			}
 			return "Tamam."
@@ -103,7 +103,7 @@ func TestMemoryAcrossDaysEndToEnd(t *testing.T) {
 	}
 	var summary *api.ChatRequest
 	for _, c := range srv.ChatRequests() {
-		if len(c.Format) > 0 {
+		if isSummary(c) {
 			summary = &c
 		}
 	}
@@ -145,7 +145,7 @@ func TestChromaDownDoesNotStopAnswers(t *testing.T) {
 	dsn := pgtest.NewSchema(t)
 	srv := ollamatest.NewServer(t, ollamatest.WithModels(append(append([]string(nil), ollamatest.DefaultModels...), "bge-m3")...),
 		ollamatest.WithReply(func(req api.ChatRequest) string {
-			if len(req.Format) > 0 {
+			if isSummary(req) {
 				return `{"memories":[{"text":"Kullanıcı selam verdi ve hal hatır sordu.","tags":["selam"]}]}`
 			}
 			return "«" + req.Messages[len(req.Messages)-1].Content + "»"
@@ -166,4 +166,33 @@ func TestChromaDownDoesNotStopAnswers(t *testing.T) {
 	if got := len(storedMessages(t, dsn, "ayse")); got != 4 {
 		t.Errorf("stored messages = %d, want 4", got)
 	}
+}
+
+// TestNightOnRealOllama runs the day and the night against a real Ollama
+// (the tiny generated model, JSON-constrained summary requests, real
+// embeddings) and a real Chroma.
+func TestNightOnRealOllama(t *testing.T) {
+	_, env := realExperts(t)
+	env["DATABASE_URL"] = pgtest.NewSchema(t)
+	env["CHROMA_URL"] = chromatest.Start(t).URL()
+	env["EMBED_MODEL"] = "tiny-base"
+	env["SLEEP_TIMEZONE"] = "UTC"
+	env["TRAINING_DIR"] = t.TempDir()
+
+	code, out, stderr := evo(t, env, "Merhaba, benim adım Ayşe.\nPython öğreniyorum.\n/sleep\n", "chat", "--user", "ayse")
+	if code != 0 {
+		t.Fatalf("exit %d\nstderr: %s", code, stderr)
+	}
+	if !strings.Contains(out, "Gece işi tamam") || strings.Contains(out, "özetlenemedi") || strings.Contains(out, "tamamlanamadı") {
+		t.Fatalf("the night on a real Ollama:\n%s\nstderr: %s", out, stderr)
+	}
+	// The next day's message is answered with recall in the loop.
+	if code, out, stderr := evo(t, env, "Beni hatırlıyor musun?\n", "chat", "--user", "ayse"); code != 0 || strings.TrimSpace(out) == "" {
+		t.Fatalf("exit %d, out %q: %s", code, out, stderr)
+	}
+}
+
+// isSummary tells the night's summary requests from chat.
+func isSummary(req api.ChatRequest) bool {
+	return len(req.Messages) > 0 && strings.Contains(req.Messages[0].Content, "gece hafıza düzenleyicisi")
 }
