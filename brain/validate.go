@@ -65,3 +65,54 @@ func validText(s string) error {
 	}
 	return nil
 }
+
+// ValidateMemories refuses memories no long-term memory can keep
+// faithfully: an invalid user, an empty or duplicate ID, a blank text, a
+// zero time, an empty tag or one with a comma (stores may keep tags joined
+// by commas), or text that is not valid UTF-8 or holds a NUL byte. Every
+// Memorizer calls it, so they refuse the same memories.
+func ValidateMemories(p Platform, userID string, ms []Memory) error {
+	if err := ValidateUser(p, userID); err != nil {
+		return err
+	}
+	seen := make(map[string]bool, len(ms))
+	for i, m := range ms {
+		if err := m.Validate(); err != nil {
+			return fmt.Errorf("memory %d: %w", i, err)
+		}
+		if seen[m.ID] {
+			return fmt.Errorf("memory %d: id %q given twice", i, m.ID)
+		}
+		seen[m.ID] = true
+	}
+	return nil
+}
+
+// Validate refuses one memory as ValidateMemories does.
+func (m Memory) Validate() error {
+	switch {
+	case m.ID == "":
+		return errors.New("empty id")
+	case strings.TrimSpace(m.Text) == "":
+		return errors.New("empty text")
+	case m.Time.IsZero():
+		return errors.New("no time")
+	}
+	for _, f := range []struct{ name, v string }{{"id", m.ID}, {"text", m.Text}} {
+		if err := validText(f.v); err != nil {
+			return fmt.Errorf("%s %w", f.name, err)
+		}
+	}
+	for _, t := range m.Tags {
+		if strings.TrimSpace(t) == "" {
+			return errors.New("empty tag")
+		}
+		if strings.Contains(t, ",") {
+			return fmt.Errorf("tag %q contains a comma", t)
+		}
+		if err := validText(t); err != nil {
+			return fmt.Errorf("tag %w", err)
+		}
+	}
+	return nil
+}

@@ -59,7 +59,7 @@ func NewMemMemory(e brain.Embedder, model string) *MemMemory {
 // Remember stores copies of ms; a memory whose ID the user has already
 // replaces it. Nothing is stored when one memory is invalid.
 func (s *MemMemory) Remember(ctx context.Context, p brain.Platform, userID string, ms []brain.Memory) error {
-	if err := validateMemories(p, userID, ms); err != nil {
+	if err := brain.ValidateMemories(p, userID, ms); err != nil {
 		return fmt.Errorf("remember: %w", err)
 	}
 	if len(ms) == 0 {
@@ -155,59 +155,6 @@ func (s *MemMemory) Len(p brain.Platform, userID string) int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return len(s.users[userKey{p, userID}])
-}
-
-// validateMemories refuses memories a long-term memory store cannot keep
-// faithfully: an invalid user, an empty or duplicate ID, a blank text, a
-// zero time, an empty tag or one with a comma (stores keep tags joined by
-// commas), text that is not valid UTF-8 or holds a NUL byte.
-func validateMemories(p brain.Platform, userID string, ms []brain.Memory) error {
-	if err := brain.ValidateUser(p, userID); err != nil {
-		return err
-	}
-	seen := make(map[string]bool, len(ms))
-	for i, m := range ms {
-		if err := validateMemory(m); err != nil {
-			return fmt.Errorf("memory %d: %w", i, err)
-		}
-		if seen[m.ID] {
-			return fmt.Errorf("memory %d: id %q given twice", i, m.ID)
-		}
-		seen[m.ID] = true
-	}
-	return nil
-}
-
-// validateMemory refuses one memory as validateMemories does.
-func validateMemory(m brain.Memory) error {
-	if m.ID == "" {
-		return errors.New("empty id")
-	}
-	if strings.TrimSpace(m.Text) == "" {
-		return errors.New("empty text")
-	}
-	if m.Time.IsZero() {
-		return errors.New("no time")
-	}
-	fields := []struct{ name, v string }{{"id", m.ID}, {"text", m.Text}}
-	for _, t := range m.Tags {
-		if strings.TrimSpace(t) == "" {
-			return errors.New("empty tag")
-		}
-		if strings.Contains(t, ",") {
-			return fmt.Errorf("tag %q contains a comma", t)
-		}
-		fields = append(fields, struct{ name, v string }{"tag", t})
-	}
-	for _, f := range fields {
-		if !utf8.ValidString(f.v) {
-			return fmt.Errorf("%s is not valid UTF-8", f.name)
-		}
-		if strings.IndexByte(f.v, 0) >= 0 {
-			return fmt.Errorf("%s contains a NUL byte", f.name)
-		}
-	}
-	return nil
 }
 
 // CosineDistance is 1 − the cosine of a and b, as ChromaDB's cosine space

@@ -42,59 +42,16 @@ func isAlnum(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }
 
-// validateMemories refuses memories the Store cannot keep faithfully: an
-// invalid user, an empty or duplicate ID, a blank text, a zero time, an
-// empty tag or one with a comma (tags are stored joined by commas), or
-// text that is not valid UTF-8 or holds a NUL byte. It refuses what
-// braintest.MemMemory refuses.
+// validateMemories refuses what brain.ValidateMemories refuses, and a
+// platform that cannot be part of a collection name.
 func validateMemories(p brain.Platform, userID string, ms []brain.Memory) error {
 	if err := validateUser(p, userID); err != nil {
 		return err
 	}
-	seen := make(map[string]bool, len(ms))
-	for i, m := range ms {
-		if err := validateMemory(m); err != nil {
-			return fmt.Errorf("memory %d: %w", i, err)
-		}
-		if seen[m.ID] {
-			return fmt.Errorf("memory %d: id %q given twice", i, m.ID)
-		}
-		seen[m.ID] = true
-	}
-	return nil
+	return brain.ValidateMemories(p, userID, ms)
 }
 
-func validateMemory(m brain.Memory) error {
-	if m.ID == "" {
-		return errors.New("empty id")
-	}
-	if strings.TrimSpace(m.Text) == "" {
-		return errors.New("empty text")
-	}
-	if m.Time.IsZero() {
-		return errors.New("no time")
-	}
-	if err := validText("id", m.ID); err != nil {
-		return err
-	}
-	if err := validText("text", m.Text); err != nil {
-		return err
-	}
-	for _, t := range m.Tags {
-		if strings.TrimSpace(t) == "" {
-			return errors.New("empty tag")
-		}
-		if strings.Contains(t, tagSep) {
-			return fmt.Errorf("tag %q contains a comma", t)
-		}
-		if err := validText("tag", t); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// validText refuses what Chroma cannot store as a string.
+// validText refuses what Chroma cannot take as a query text.
 func validText(name, s string) error {
 	if !utf8.ValidString(s) {
 		return fmt.Errorf("%s is not valid UTF-8", name)
