@@ -45,6 +45,7 @@ type Brain struct {
 	recall  Recall
 	forget  Forgetter
 	sleeper Sleeper
+	lister  MemoryLister
 	clock   Clock
 	log     *slog.Logger
 
@@ -73,6 +74,9 @@ func WithRecall(r Recall) Option { return func(b *Brain) { b.recall = r } }
 
 // WithForgetter lets /wipe also delete long-term memories.
 func WithForgetter(f Forgetter) Option { return func(b *Brain) { b.forget = f } }
+
+// WithMemoryLister lets users see their long-term memories (/memory).
+func WithMemoryLister(l MemoryLister) Option { return func(b *Brain) { b.lister = l } }
 
 // WithSleeper enables the admins' /sleep command.
 func WithSleeper(s Sleeper) Option { return func(b *Brain) { b.sleeper = s } }

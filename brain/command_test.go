@@ -2,11 +2,13 @@ package brain_test
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/evo-tr/evo/brain"
+	"github.com/evo-tr/evo/brain/braintest"
 )
 
 func TestCommands(t *testing.T) {
@@ -212,4 +214,56 @@ func TestSleepWithoutSleeper(t *testing.T) {
 	if r, _ := b.ask(t, m); !strings.Contains(r.Text, "kapalı") {
 		t.Errorf("reply = %q, want it to say the night job is off", r.Text)
 	}
+}
+
+func TestMemoryAndForgetCommands(t *testing.T) {
+	ctx := context.Background()
+	newBrain := func(t *testing.T) (testBrain, *braintest.MemMemory) {
+		mem := braintest.NewMemMemory(braintest.HashEmbedder{}, "hash")
+		return newTestBrain(t, brain.Config{}, nil, nil,
+			brain.WithRecall(mem), brain.WithForgetter(mem), brain.WithMemoryLister(mem)), mem
+	}
+	t.Run("nothing yet", func(t *testing.T) {
+		b, _ := newBrain(t)
+		if r, _ := b.ask(t, msg("u", "/memory")); !strings.Contains(r.Text, "henüz bir şey yok") {
+			t.Errorf("reply = %q", r.Text)
+		}
+	})
+	t.Run("lists the newest first and forgets on confirmation", func(t *testing.T) {
+		b, mem := newBrain(t)
+		var ms []brain.Memory
+		for i := range 12 {
+			ms = append(ms, brain.Memory{ID: fmt.Sprintf("m%02d", i), Text: fmt.Sprintf("Kullanıcı anı %d", i),
+				Tags: []string{"etiket"}, Time: testNow.Add(-time.Duration(12-i) * 24 * time.Hour)})
+		}
+		if err := mem.Remember(ctx, brain.PlatformTelegram, "u", ms); err != nil {
+			t.Fatal(err)
+		}
+		r, _ := b.ask(t, msg("u", "/memory"))
+		for _, want := range []string{"hatırladıklarım", "• 23.11.2026 — Kullanıcı anı 11 _(etiket)_", "…ve daha eski anılar.", "/forget evet"} {
+			if !strings.Contains(r.Text, want) {
+				t.Errorf("/memory lacks %q:\n%s", want, r.Text)
+			}
+		}
+		if strings.Contains(r.Text, "anı 1 ") || strings.Index(r.Text, "anı 11") > strings.Index(r.Text, "anı 10") {
+			t.Errorf("/memory is not newest first or shows too many:\n%s", r.Text)
+		}
+		if r, _ := b.ask(t, msg("u", "/forget")); !strings.Contains(r.Text, "Emin misin") || mem.Len(brain.PlatformTelegram, "u") != 12 {
+			t.Errorf("/forget without confirmation = %q, memories left %d", r.Text, mem.Len(brain.PlatformTelegram, "u"))
+		}
+		if r, _ := b.ask(t, msg("u", "/forget EVET")); !strings.Contains(r.Text, "sildim") || mem.Len(brain.PlatformTelegram, "u") != 0 {
+			t.Errorf("/forget evet = %q, memories left %d", r.Text, mem.Len(brain.PlatformTelegram, "u"))
+		}
+		if len(b.llm.calls()) != 0 {
+			t.Error("a memory command reached the model")
+		}
+	})
+	t.Run("off without long-term memory", func(t *testing.T) {
+		b := newTestBrain(t, brain.Config{}, nil, nil)
+		for _, c := range []string{"/memory", "/forget evet"} {
+			if r, _ := b.ask(t, msg("u", c)); !strings.Contains(r.Text, "kapalı") {
+				t.Errorf("%s = %q, want it to say memory is off", c, r.Text)
+			}
+		}
+	})
 }

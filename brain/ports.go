@@ -3,6 +3,7 @@ package brain
 import (
 	"context"
 	"errors"
+	"sort"
 	"time"
 )
 
@@ -99,11 +100,28 @@ type Recall interface {
 	Top(ctx context.Context, p Platform, userID, text string, k int) ([]Memory, error)
 }
 
+// MemoryLister lists what long-term memory keeps of a user (/memory).
+type MemoryLister interface {
+	// List returns up to limit memories of the user, newest first (ties by
+	// ID). A user with no memories gets none and no error.
+	List(ctx context.Context, p Platform, userID string, limit int) ([]Memory, error)
+}
+
 // Memorizer keeps long-term memories of a user.
 type Memorizer interface {
 	// Remember stores memories of the user; a memory whose ID the user
 	// already has replaces it.
 	Remember(ctx context.Context, p Platform, userID string, ms []Memory) error
+}
+
+// SortNewestFirst orders memories as MemoryLister.List returns them.
+func SortNewestFirst(ms []Memory) {
+	sort.Slice(ms, func(i, j int) bool {
+		if !ms[i].Time.Equal(ms[j].Time) {
+			return ms[i].Time.After(ms[j].Time)
+		}
+		return ms[i].ID < ms[j].ID
+	})
 }
 
 // ErrMemoryUnavailable is wrapped by long-term memory implementations when

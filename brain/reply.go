@@ -66,6 +66,8 @@ func Commands() []Command {
 		{Name: "expert", Description: "Uzman seç: /expert python_coder, /expert auto", Args: "uzman"},
 		{Name: "experts", Description: "Uzmanları listele"},
 		{Name: "why", Description: "Son cevabı hangi uzmanın neden verdiğini göster"},
+		{Name: "memory", Description: "Uzun süreli hafızamda senin hakkında neler var"},
+		{Name: "forget", Description: "Uzun süreli hafızamdaki bilgilerini sil: /forget evet", Args: "onay"},
 		{Name: "sleep", Description: "(yönetici) Gece işini şimdi çalıştır: /sleep, /sleep dün, /sleep 2026-01-31", Args: "gün", Admin: true},
 		{Name: "wipe", Description: "(yönetici) Bir kullanıcının tüm hafızasını sil", Args: "kullanıcı", Admin: true},
 	}

@@ -23,5 +23,13 @@ const (
 	msgSleepOff      = "Gece işi bu kurulumda kapalı."
 	msgSleepBadDay   = "Bu günü anlayamadım: %q. Şöyle yazabilirsin: /sleep, /sleep dün ya da /sleep 2026-01-31 (gelecek bir gün olamaz)."
 	msgSleepFailed   = "Gece işi tamamlanamadı: %s\nMesajlar güvende; birazdan tekrar deneyebilirsin."
+	msgMemoryOff     = "Uzun süreli hafıza bu kurulumda kapalı; yalnızca son mesajlarımızı hatırlıyorum."
+	msgMemoryNone    = "Uzun süreli hafızamda senin hakkında henüz bir şey yok. Geceleri günün konuşmalarından öğrendiklerimi buraya yazarım."
+	msgMemoryHead    = "Seninle ilgili hatırladıklarım (en yeniler önce):"
+	msgMemoryMore    = "…ve daha eski anılar."
+	msgMemoryFoot    = "Hepsini silmek için: /forget evet"
+	msgMemoryDown    = "Uzun süreli hafızama şu anda ulaşamıyorum; birazdan tekrar dener misin?"
+	msgForgetAsk     = "Bu, uzun süreli hafızamdaki bütün anılarını siler (mesaj geçmişin ve kısa süreli bağlamın kalır). Emin misin? Öyleyse: /forget evet"
+	msgForgetDone    = "Tamam, uzun süreli hafızamdaki anılarını sildim. Bugünkü konuşmalarımızdan bu gece yeniden öğrenebilirim; istemezsen /reset ile bağlamı da temizleyebilirsin."
 	msgQueueFull     = "Çok hızlı yazıyorsun; önceki mesajlarını cevaplamadan bunu işleyemem. Mesajını kaydettim, biraz bekleyip tekrar yazar mısın?"
 )

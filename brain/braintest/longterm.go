@@ -33,6 +33,7 @@ func TestLongTermMemory(t *testing.T, newStore func(t *testing.T) LongTermMemory
 		{"Turkish text, emoji, tags and time round-trip", testMemRoundTrip},
 		{"invalid input is refused", testMemInvalid},
 		{"concurrent writers of a new user", testMemConcurrent},
+		{"list returns the newest first, at most limit", testMemList},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -373,5 +374,42 @@ func testMemConcurrent(t *testing.T, s LongTermMemory) {
 	}
 	if got := top(t, s, brain.PlatformDiscord, memBob, "yazar anı", 100); len(got) != writers*each {
 		t.Errorf("Top after %d concurrent writers: got %d memories, want %d", writers, len(got), writers*each)
+	}
+}
+
+func testMemList(t *testing.T, s LongTermMemory) {
+	ctx := context.Background()
+	list := func(p brain.Platform, user string, limit int) []brain.Memory {
+		t.Helper()
+		got, err := s.List(ctx, p, user, limit)
+		if err != nil {
+			t.Fatalf("List(%s, %s, %d): %v", p, user, limit, err)
+		}
+		return got
+	}
+	if got := list(brain.PlatformTelegram, memAlice, 10); len(got) != 0 {
+		t.Errorf("List of a user with no memories = %v, want none", memIDs(got))
+	}
+	remember(t, s, brain.PlatformTelegram, memAlice,
+		mem("old", "eski bir anı", 10, "a"),
+		mem("new", "en yeni anı", 30, "b", "c"),
+		mem("mid-b", "ortadaki anı b", 20),
+		mem("mid-a", "ortadaki anı a", 20))
+	remember(t, s, brain.PlatformDiscord, memAlice, mem("other", "başka platform", 40))
+	got := list(brain.PlatformTelegram, memAlice, 10)
+	if want := []string{"new", "mid-a", "mid-b", "old"}; !slices.Equal(memIDs(got), want) {
+		t.Errorf("List order = %v, want %v (newest first, ties by id)", memIDs(got), want)
+	}
+	if len(got) > 0 && (got[0].Text != "en yeni anı" || !slices.Equal(got[0].Tags, []string{"b", "c"}) || !got[0].Time.Equal(T0.Add(30*time.Second))) {
+		t.Errorf("List first = %+v, want the whole memory", got[0])
+	}
+	if got := list(brain.PlatformTelegram, memAlice, 2); !slices.Equal(memIDs(got), []string{"new", "mid-a"}) {
+		t.Errorf("List limit 2 = %v", memIDs(got))
+	}
+	if got := list(brain.PlatformTelegram, memAlice, 0); len(got) != 0 {
+		t.Errorf("List limit 0 = %v, want none", memIDs(got))
+	}
+	if _, err := s.List(ctx, brain.PlatformTelegram, "", 10); err == nil {
+		t.Error("List accepted an empty user id")
 	}
 }

@@ -22,6 +22,7 @@ type LongTermMemory interface {
 	brain.Recall
 	brain.Memorizer
 	brain.Forgetter
+	brain.MemoryLister
 }
 
 // MemMemory is a LongTermMemory in memory. It behaves like the ChromaDB
@@ -148,6 +149,29 @@ func (s *MemMemory) ForgetUser(_ context.Context, p brain.Platform, userID strin
 	defer s.mu.Unlock()
 	delete(s.users, userKey{p, userID})
 	return nil
+}
+
+// List implements brain.MemoryLister.
+func (s *MemMemory) List(_ context.Context, p brain.Platform, userID string, limit int) ([]brain.Memory, error) {
+	if err := brain.ValidateUser(p, userID); err != nil {
+		return nil, fmt.Errorf("list memories: %w", err)
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	s.mu.Lock()
+	out := make([]brain.Memory, 0, len(s.users[userKey{p, userID}]))
+	for _, e := range s.users[userKey{p, userID}] {
+		m := e.m
+		m.Tags = slices.Clone(m.Tags)
+		out = append(out, m)
+	}
+	s.mu.Unlock()
+	brain.SortNewestFirst(out)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
 }
 
 // Len returns how many memories the user has.

@@ -15,6 +15,7 @@ type longTerm interface {
 	brain.Recall
 	brain.Memorizer
 	brain.Forgetter
+	brain.MemoryLister
 	Ping(ctx context.Context) error
 }
 

@@ -111,6 +111,11 @@ func TestMemoryAcrossDaysEndToEnd(t *testing.T) {
 		t.Fatalf("summary request = %+v; want the base model reading the day", summary)
 	}
 
+	// The user can see what is remembered.
+	if code, out, _ := evo(t, env, "/memory\n", "chat", "--user", "ayse"); code != 0 || !strings.Contains(out, memory) || !strings.Contains(out, "(kedi, evcil_hayvan)") {
+		t.Errorf("/memory: exit %d\n%s", code, out)
+	}
+
 	// A new conversation, after a restart: the prompt remembers.
 	srv.ResetRecords()
 	if code, _, stderr := evo(t, env, "Kedim için mama önerir misin?\n", "chat", "--user", "ayse"); code != 0 {

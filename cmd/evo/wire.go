@@ -143,7 +143,7 @@ func (a *app) wire(ctx context.Context, st *postgres.Store) (*service, error) {
 	}
 	opts := []brain.Option{brain.WithSleeper(s.night)}
 	if s.memory != nil {
-		opts = append(opts, brain.WithRecall(s.memory), brain.WithForgetter(s.memory))
+		opts = append(opts, brain.WithRecall(s.memory), brain.WithForgetter(s.memory), brain.WithMemoryLister(s.memory))
 	}
 	if s.brain, err = a.newBrain(ctx, st, llm, s.experts, opts...); err != nil {
 		return nil, err

@@ -84,9 +84,10 @@ type Store struct {
 }
 
 var (
-	_ brain.Recall    = (*Store)(nil)
-	_ brain.Memorizer = (*Store)(nil)
-	_ brain.Forgetter = (*Store)(nil)
+	_ brain.Recall       = (*Store)(nil)
+	_ brain.Memorizer    = (*Store)(nil)
+	_ brain.Forgetter    = (*Store)(nil)
+	_ brain.MemoryLister = (*Store)(nil)
 )
 
 // New returns a Store for the Chroma server at cfg.URL. The server need
@@ -269,24 +270,30 @@ func memories(res chroma.QueryResult) ([]brain.Memory, error) {
 	}
 	out := make([]brain.Memory, len(ids))
 	for i, id := range ids {
-		m := brain.Memory{ID: string(id), Distance: float64(distg[0][i])}
-		if d := docg[0][i]; d != nil {
-			m.Text = d.ContentString()
-		}
-		if md := metag[0][i]; md != nil {
-			if tags, ok := md.GetString(keyTags); ok && tags != "" {
-				m.Tags = strings.Split(tags, tagSep)
-			}
-			if sec, ok := md.GetInt(keyTime); ok {
-				m.Time = time.Unix(sec, 0).UTC()
-			} else if f, ok := md.GetFloat(keyTime); ok {
-				// chroma-go decodes query answers' numbers as floats.
-				m.Time = time.Unix(int64(math.Round(f)), 0).UTC()
-			}
-		}
-		out[i] = m
+		out[i] = memoryFrom(string(id), docg[0][i], metag[0][i])
+		out[i].Distance = float64(distg[0][i])
 	}
 	return out, nil
+}
+
+// memoryFrom rebuilds a memory from its stored document and metadata.
+func memoryFrom(id string, doc chroma.Document, md chroma.DocumentMetadata) brain.Memory {
+	m := brain.Memory{ID: id}
+	if doc != nil {
+		m.Text = doc.ContentString()
+	}
+	if md != nil {
+		if tags, ok := md.GetString(keyTags); ok && tags != "" {
+			m.Tags = strings.Split(tags, tagSep)
+		}
+		if sec, ok := md.GetInt(keyTime); ok {
+			m.Time = time.Unix(sec, 0).UTC()
+		} else if f, ok := md.GetFloat(keyTime); ok {
+			// chroma-go decodes query answers' numbers as floats.
+			m.Time = time.Unix(int64(math.Round(f)), 0).UTC()
+		}
+	}
+	return m
 }
 
 // ForgetUser deletes every memory of the user (their collection). A user
@@ -399,4 +406,46 @@ func (s *Store) collection(ctx context.Context, name string, p brain.Platform, u
 func (s *Store) collectionName(p brain.Platform, userID string) string {
 	sum := sha256.Sum256([]byte(userID))
 	return s.cfg.Prefix + "-" + string(p) + "-" + hex.EncodeToString(sum[:16])
+}
+
+// maxList bounds how many memories List reads from a collection before it
+// sorts them; a personal assistant's user has far fewer.
+const maxList = 5000
+
+// List implements brain.MemoryLister.
+func (s *Store) List(ctx context.Context, p brain.Platform, userID string, limit int) ([]brain.Memory, error) {
+	if err := validateUser(p, userID); err != nil {
+		return nil, fmt.Errorf("list memories: %w", err)
+	}
+	if limit <= 0 {
+		return nil, nil
+	}
+	var out []brain.Memory
+	err := s.withCollection(ctx, p, userID, false, func(col chroma.Collection) error {
+		res, err := col.Get(ctx, chroma.WithLimit(maxList),
+			chroma.WithInclude(chroma.IncludeDocuments, chroma.IncludeMetadatas))
+		if err != nil {
+			return wrap(ctx, "list memories", err)
+		}
+		ids, docs, metas := res.GetIDs(), res.GetDocuments(), res.GetMetadatas()
+		if len(docs) != len(ids) || len(metas) != len(ids) {
+			return fmt.Errorf("list memories: malformed answer (%d ids)", len(ids))
+		}
+		out = make([]brain.Memory, len(ids))
+		for i, id := range ids {
+			out[i] = memoryFrom(string(id), docs[i], metas[i])
+		}
+		return nil
+	})
+	if errors.Is(err, errNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	brain.SortNewestFirst(out)
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
 }
