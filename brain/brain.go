@@ -45,6 +45,7 @@ type Brain struct {
 	recall  Recall
 	forget  Forgetter
 	sleeper Sleeper
+	obs     Observer
 	lister  MemoryLister
 	clock   Clock
 	log     *slog.Logger
@@ -77,6 +78,22 @@ func WithForgetter(f Forgetter) Option { return func(b *Brain) { b.forget = f } 
 
 // WithMemoryLister lets users see their long-term memories (/memory).
 func WithMemoryLister(l MemoryLister) Option { return func(b *Brain) { b.lister = l } }
+
+// WithObserver shows every message the brain keeps (the user's and its
+// replies) to o, e.g. for metrics. o is called on the answering goroutine
+// and must be quick.
+func WithObserver(o Observer) Option { return func(b *Brain) { b.obs = o } }
+
+// Observer sees each record as it is kept, stored or pending.
+type Observer interface {
+	Observe(r Record)
+}
+
+func (b *Brain) observe(r *Record) {
+	if b.obs != nil {
+		b.obs.Observe(*r)
+	}
+}
 
 // WithSleeper enables the admins' /sleep command.
 func WithSleeper(s Sleeper) Option { return func(b *Brain) { b.sleeper = s } }
@@ -218,7 +235,9 @@ func (b *Brain) handle(ctx context.Context, m Message, s Sink, overflow bool) Re
 
 	user := &Record{Key: m.Key(), ChatKind: m.ChatKind, UserName: m.UserName, Role: RoleUser,
 		Text: m.Text, PlatformMessageID: m.PlatformMessageID, Time: m.Time}
-	if err := b.outbox.append(ctx, user); err != nil {
+	err := b.outbox.append(ctx, user)
+	b.observe(user)
+	if err != nil {
 		log.Error("store user message", "err", err, "pending", b.outbox.len())
 		return Reply{Kind: ReplyError, Text: msgStoreDown}
 	}
@@ -281,6 +300,7 @@ func (b *Brain) handle(ctx context.Context, m Message, s Sink, overflow bool) Re
 	if err := b.outbox.append(ctx, rec); err != nil {
 		log.Error("store reply", "err", err)
 	}
+	b.observe(rec)
 	log.Info("answered", "expert", dec.Expert, "model", dec.Model, "confidence", fmt.Sprintf("%.2f", dec.Confidence),
 		"fallback", dec.Fallback, "prompt_tokens", stats.PromptTokens, "reply_tokens", stats.ReplyTokens,
 		"load", stats.LoadDuration, "latency", rec.Latency, "failed", failed)

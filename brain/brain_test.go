@@ -359,3 +359,35 @@ func TestMissingExpertModelFallsBackToBase(t *testing.T) {
 		t.Errorf("reply = %+v, want the model-missing message", r)
 	}
 }
+
+// recordingObserver keeps what it observes.
+type recordingObserver struct {
+	mu   sync.Mutex
+	recs []brain.Record
+}
+
+func (o *recordingObserver) Observe(r brain.Record) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.recs = append(o.recs, r)
+}
+
+func TestObserverSeesEveryKeptMessage(t *testing.T) {
+	obs := &recordingObserver{}
+	h := &flakyHistory{History: newMem()}
+	b := newTestBrain(t, brain.Config{}, nil, h, brain.WithObserver(obs))
+	b.ask(t, msg("u", "merhaba"))
+	b.ask(t, msg("u", "/help")) // commands are not messages
+	h.setDown(true)
+	b.ask(t, msg("u", "veritabanı yokken")) // kept pending: still observed
+	obs.mu.Lock()
+	defer obs.mu.Unlock()
+	var got []string
+	for _, r := range obs.recs {
+		got = append(got, string(r.Role)+":"+r.Text)
+	}
+	if len(got) != 3 || got[0] != "user:merhaba" || obs.recs[1].Role != brain.RoleAssistant ||
+		obs.recs[1].Decision == nil || got[2] != "user:veritabanı yokken" {
+		t.Errorf("observed %q, want the user's message, the reply with its decision, and the pending message", got)
+	}
+}

@@ -37,7 +37,7 @@ func cmdServe(ctx context.Context, a *app, _ []string) error {
 	if err != nil {
 		return fmt.Errorf("HTTP_ADDR %s: %w", a.cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: healthHandler(b, deps),
+	srv := &http.Server{Handler: healthHandler(b, deps, svc.metrics),
 		ReadHeaderTimeout: 5 * time.Second}
 
 	var wg sync.WaitGroup
@@ -129,9 +129,10 @@ func flushLoop(ctx context.Context, a *app, b *brain.Brain) {
 }
 
 // healthHandler serves /healthz: 200 when every dependency answers, 503
-// otherwise, with a JSON body saying which.
-func healthHandler(b *brain.Brain, deps map[string]pinger) http.Handler {
+// otherwise, with a JSON body saying which; and /metrics.
+func healthHandler(b *brain.Brain, deps map[string]pinger, m http.Handler) http.Handler {
 	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -145,6 +146,17 @@ func TestServeEndToEnd(t *testing.T) {
 	for _, m := range v.Messages {
 		if m.Author.ID == botUser.ID && (m.AllowedMentions == nil || m.AllowedMentions.Parse == nil || len(m.AllowedMentions.Parse) != 0) {
 			t.Errorf("reply %q may ping: allowed_mentions = %+v", m.Content, m.AllowedMentions)
+		}
+	}
+	resp, err := http.Get("http://" + httpAddr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metricsBody, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{`evo_messages_total{platform="telegram",role="user"} 1`, `evo_messages_total{platform="discord",role="assistant"} 1`} {
+		if !strings.Contains(string(metricsBody), want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, metricsBody)
 		}
 	}
 	if got := len(tg.Commands()); got == 0 {

@@ -104,6 +104,8 @@ type service struct {
 	memory longTerm
 	// night is the night job, always there (/sleep, the schedule).
 	night *sleep.Job
+	// metrics count what the brain keeps (/metrics).
+	metrics *metrics
 }
 
 // Close releases the database.
@@ -141,13 +143,15 @@ func (a *app) wire(ctx context.Context, st *postgres.Store) (*service, error) {
 	if s.night, err = a.newNightJob(st, llm, s.memory, s.experts); err != nil {
 		return nil, err
 	}
-	opts := []brain.Option{brain.WithSleeper(s.night)}
+	s.metrics = newMetrics()
+	opts := []brain.Option{brain.WithSleeper(s.night), brain.WithObserver(s.metrics)}
 	if s.memory != nil {
 		opts = append(opts, brain.WithRecall(s.memory), brain.WithForgetter(s.memory), brain.WithMemoryLister(s.memory))
 	}
 	if s.brain, err = a.newBrain(ctx, st, llm, s.experts, opts...); err != nil {
 		return nil, err
 	}
+	s.metrics.pending = s.brain.Pending
 	return s, nil
 }
 
