@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -102,6 +103,30 @@ func (m *memorizer) Remember(_ context.Context, p brain.Platform, userID string,
 	return nil
 }
 
+// Top finds memories with the same text (distance 0); others are at 1.
+func (m *memorizer) Top(_ context.Context, p brain.Platform, userID, text string, k int) ([]brain.Memory, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.err != nil {
+		return nil, m.err
+	}
+	var out []brain.Memory
+	for _, x := range m.mems[string(p)+"/"+userID] {
+		x.Distance = 1
+		if x.Text == text {
+			x.Distance = 0
+		}
+		out = append(out, x)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Distance != out[j].Distance {
+			return out[i].Distance < out[j].Distance
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out[:min(k, len(out))], nil
+}
+
 func (m *memorizer) of(p brain.Platform, userID string) map[string]brain.Memory {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -175,7 +200,7 @@ func (d day) seed(t *testing.T) {
 
 // newJob builds a Job over d with the given parts; training data goes to
 // a temporary folder it returns.
-func newJob(t *testing.T, d day, llm brain.LLM, mem brain.Memorizer, nl brain.NightLog) (*sleep.Job, string) {
+func newJob(t *testing.T, d day, llm brain.LLM, mem sleep.Memory, nl brain.NightLog) (*sleep.Job, string) {
 	t.Helper()
 	dir := t.TempDir()
 	j, err := sleep.New(sleep.Config{

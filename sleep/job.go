@@ -19,6 +19,13 @@ type Days interface {
 	Between(ctx context.Context, from, to time.Time) ([]brain.Record, error)
 }
 
+// Memory is the long-term memory the night writes to: it recalls to find
+// what the user's memories already say, and remembers the rest.
+type Memory interface {
+	brain.Recall
+	brain.Memorizer
+}
+
 // Config tunes the Job.
 type Config struct {
 	// Model is the Ollama model that summarizes (the frozen base model).
@@ -42,6 +49,10 @@ type Config struct {
 	// ChunkTokens bounds the transcript sent in one summary call; a longer
 	// day is summarized in several calls (default 2500).
 	ChunkTokens int
+	// SameDistance is the distance under which a new memory says what an
+	// earlier one says: the earlier one is updated (new wording, new
+	// time) instead of a near copy being added (default 0.1, cosine).
+	SameDistance float64
 	// Stale is how long a claimed run may go unfinished before another
 	// instance takes it over (default 6h).
 	Stale time.Duration
@@ -53,7 +64,7 @@ type Job struct {
 	cfg   Config
 	days  Days
 	llm   brain.LLM
-	mem   brain.Memorizer
+	mem   Memory
 	night brain.NightLog
 	clock brain.Clock
 	log   *slog.Logger
@@ -63,7 +74,7 @@ var _ brain.Sleeper = (*Job)(nil)
 
 // New returns a Job. mem may be nil (no long-term memory: only training
 // data is written) and so may night (every run does its day).
-func New(cfg Config, days Days, llm brain.LLM, mem brain.Memorizer, night brain.NightLog, clock brain.Clock, log *slog.Logger) (*Job, error) {
+func New(cfg Config, days Days, llm brain.LLM, mem Memory, night brain.NightLog, clock brain.Clock, log *slog.Logger) (*Job, error) {
 	if days == nil || llm == nil || clock == nil || log == nil {
 		return nil, errors.New("sleep: days, llm, clock and log are required")
 	}
@@ -89,6 +100,9 @@ func New(cfg Config, days Days, llm brain.LLM, mem brain.Memorizer, night brain.
 	if cfg.ChunkTokens <= 0 {
 		cfg.ChunkTokens = 2500
 	}
+	if cfg.SameDistance <= 0 {
+		cfg.SameDistance = 0.1
+	}
 	if cfg.Stale <= 0 {
 		cfg.Stale = 6 * time.Hour
 	}
@@ -108,6 +122,9 @@ type Report struct {
 	Quiet      int `json:"quiet"`
 	Failed     int `json:"failed"`
 	Memories   int `json:"memories"`
+	// Updated counts the memories among Memories that refreshed an
+	// earlier day's memory saying the same.
+	Updated int `json:"updated,omitempty"`
 	// Examples counts training examples by expert; RouterLines the routed
 	// messages written for the router's review.
 	Examples    map[string]int `json:"examples,omitempty"`
@@ -123,6 +140,9 @@ func (r Report) Turkish() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Gece işi tamam (%s): %d mesaj, %d kullanıcı.\n", r.Day, r.Messages, r.Users)
 	fmt.Fprintf(&b, "• Uzun süreli hafızaya %d anı yazdım (%d kullanıcı özetlendi", r.Memories, r.Summarized)
+	if r.Updated > 0 {
+		fmt.Fprintf(&b, ", %d anı eskisini güncelledi", r.Updated)
+	}
 	if r.Quiet > 0 {
 		fmt.Fprintf(&b, ", %d kullanıcının mesajı özet için az", r.Quiet)
 	}
@@ -224,11 +244,12 @@ func (j *Job) consolidate(ctx context.Context, day time.Time) (Report, error) {
 		if j.mem == nil {
 			continue
 		}
-		n, err := j.summarize(ctx, name, u)
+		n, updated, err := j.summarize(ctx, name, u)
 		switch {
 		case err == nil:
 			r.Summarized++
 			r.Memories += n
+			r.Updated += updated
 		case errors.Is(err, brain.ErrMemoryUnavailable):
 			memErr = err // nothing can be remembered tonight
 		default:

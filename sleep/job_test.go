@@ -361,3 +361,35 @@ func readJSONL[T any](t *testing.T, path string, out *[]T) {
 		t.Fatal(err)
 	}
 }
+
+func TestAKnownMemoryIsRefreshedNotCopied(t *testing.T) {
+	d := newDay(t)
+	d.seed(t)
+	mem := newMemorizer()
+	before := night.AddDate(0, 0, -1).Add(20 * time.Hour)
+	old := brain.Memory{ID: "night-2026-11-22-03", Text: "Kullanıcı Python ile bir Flask projesi geliştiriyor.", Tags: []string{"python"}, Time: before}
+	if err := mem.Remember(context.Background(), brain.PlatformTelegram, "10", []brain.Memory{old}); err != nil {
+		t.Fatal(err)
+	}
+	j, _ := newJob(t, d, standardLLM(), mem, nil)
+	for run := range 2 { // a re-run of the day changes nothing
+		r, err := j.Consolidate(context.Background(), night)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Memories != 3 || r.Updated != 1 {
+			t.Errorf("run %d: memories %d, updated %d; want 3 and 1", run+1, r.Memories, r.Updated)
+		}
+	}
+	got := mem.of(brain.PlatformTelegram, "10")
+	if len(got) != 2 {
+		t.Fatalf("Ayşe has %d memories, want 2 (the Flask one once):\n%+v", len(got), got)
+	}
+	refreshed := got["night-2026-11-22-03"]
+	if !refreshed.Time.Equal(at(12, 1).Add(time.Second)) || !reflect.DeepEqual(refreshed.Tags, []string{"python", "proje", "flask"}) {
+		t.Errorf("the known memory was not refreshed with today's time and tags: %+v", refreshed)
+	}
+	if _, ok := got["night-2026-11-23-02"]; !ok {
+		t.Errorf("the new memory keeps its own id: %+v", got)
+	}
+}

@@ -35,31 +35,50 @@ const (
 )
 
 // summarize turns one user's day into memories and stores them; it
-// returns how many it stored.
-func (j *Job) summarize(ctx context.Context, day string, u *userDay) (int, error) {
+// returns how many it stored and how many of those updated an earlier
+// day's memory.
+func (j *Job) summarize(ctx context.Context, day string, u *userDay) (int, int, error) {
 	chunks := transcript(u.recs, j.cfg.ChunkTokens)
 	var mems []brain.Memory
 	for i, chunk := range chunks {
 		got, err := j.ask(ctx, day, chunk)
 		if err != nil {
-			return 0, fmt.Errorf("summarize part %d of %d: %w", i+1, len(chunks), err)
+			return 0, 0, fmt.Errorf("summarize part %d of %d: %w", i+1, len(chunks), err)
 		}
 		mems = append(mems, got...)
 	}
 	mems = dedupe(mems)
 	if len(mems) == 0 {
-		return 0, nil
+		return 0, 0, nil
 	}
 	when := u.recs[len(u.recs)-1].Time
-	for i := range mems {
+	ours := "night-" + day + "-"
+	used := map[string]bool{}
+	var keep []brain.Memory
+	updated := 0
+	for i, m := range mems {
 		// Stable per user and day: a re-run replaces, never duplicates.
-		mems[i].ID = fmt.Sprintf("night-%s-%02d", day, i+1)
-		mems[i].Time = when
+		m.ID = fmt.Sprintf("%s%02d", ours, i+1)
+		m.Time = when
+		near, err := j.mem.Top(ctx, u.platform, u.userID, m.Text, 1)
+		if err != nil {
+			return 0, 0, fmt.Errorf("recall: %w", err)
+		}
+		if len(near) == 1 && near[0].Distance <= j.cfg.SameDistance && !strings.HasPrefix(near[0].ID, ours) {
+			// An earlier day knew this already: refresh it in place.
+			m.ID = near[0].ID
+			if used[m.ID] {
+				continue
+			}
+			updated++
+		}
+		used[m.ID] = true
+		keep = append(keep, m)
 	}
-	if err := j.mem.Remember(ctx, u.platform, u.userID, mems); err != nil {
-		return 0, fmt.Errorf("remember: %w", err)
+	if err := j.mem.Remember(ctx, u.platform, u.userID, keep); err != nil {
+		return 0, 0, fmt.Errorf("remember: %w", err)
 	}
-	return len(mems), nil
+	return len(keep), updated, nil
 }
 
 // ask sends one transcript chunk to the model and parses its memories.

@@ -15,7 +15,7 @@ import (
 // newNightJob builds the night job over the store, the base model and
 // long-term memory (mem may be nil: then the night only writes training
 // data).
-func (a *app) newNightJob(st *postgres.Store, llm brain.LLM, mem brain.Memorizer, experts []brain.Expert) (*sleep.Job, error) {
+func (a *app) newNightJob(st *postgres.Store, llm brain.LLM, mem sleep.Memory, experts []brain.Expert) (*sleep.Job, error) {
 	loc, err := a.cfg.SleepLocation()
 	if err != nil {
 		return nil, err
