@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -74,6 +75,9 @@ type Bot struct {
 	appID   string
 	kinds   map[string]brain.ChatKind
 	closing bool
+	// rolesAsked is when the API was last asked for the bot's roles, by
+	// guild: the state can miss a role given after start.
+	rolesAsked map[string]time.Time
 }
 
 // New checks cfg and returns a Bot; Run connects it.
@@ -241,6 +245,14 @@ func (b *Bot) handleMessage(ctx context.Context, s *discordgo.Session, m *discor
 	}
 	private := m.GuildID == ""
 	mentioned := mentions(m, self)
+	var roles []string
+	if !private && len(m.MentionRoles) > 0 {
+		// Typing @EVO often picks the bot's integration role: a mention
+		// of a role the bot holds addresses the bot.
+		var byRole bool
+		roles, byRole = b.roleMentioned(ctx, s, m, self)
+		mentioned = mentioned || byRole
+	}
 	if !private && !mentioned {
 		return
 	}
@@ -258,7 +270,7 @@ func (b *Bot) handleMessage(ctx context.Context, s *discordgo.Session, m *discor
 		ChatKind:          kind,
 		UserID:            m.Author.ID,
 		UserName:          name,
-		Text:              plainText(m, self, stateNames{s}),
+		Text:              plainText(m, self, roles, stateNames{s}),
 		PlatformMessageID: m.ID,
 		Mentioned:         mentioned,
 		Admin:             b.admins[m.Author.ID],
@@ -356,4 +368,48 @@ func refused(err error) bool {
 	var re *discordgo.RESTError
 	return errors.Is(err, discordgo.ErrUnauthorized) ||
 		errors.As(err, &re) && re.Response != nil && re.Response.StatusCode == http.StatusUnauthorized
+}
+
+// rolesRecheck is how often the API may be asked for the bot's roles in a
+// guild when a role mention does not match what the state holds.
+const rolesRecheck = 10 * time.Minute
+
+// roleMentioned reports whether m mentions a role the bot holds, and the
+// bot's roles in m's guild. The roles come from the state (GUILD_CREATE
+// lists the bot's own member); on a miss the API is asked, at most every
+// rolesRecheck per guild.
+func (b *Bot) roleMentioned(ctx context.Context, s *discordgo.Session, m *discordgo.Message, self string) ([]string, bool) {
+	hit := func(roles []string) bool {
+		return slices.ContainsFunc(m.MentionRoles, func(r string) bool { return slices.Contains(roles, r) })
+	}
+	var roles []string
+	if mem, err := s.State.Member(m.GuildID, self); err == nil && mem != nil {
+		roles = mem.Roles
+		if hit(roles) {
+			return roles, true
+		}
+	}
+	b.mu.Lock()
+	if b.rolesAsked == nil {
+		b.rolesAsked = map[string]time.Time{}
+	}
+	last, asked := b.rolesAsked[m.GuildID]
+	now := b.clock.Now()
+	if asked && now.Sub(last) < rolesRecheck {
+		b.mu.Unlock()
+		return roles, false
+	}
+	b.rolesAsked[m.GuildID] = now
+	b.mu.Unlock()
+	mem, err := s.GuildMember(m.GuildID, self, discordgo.WithContext(ctx))
+	if err != nil {
+		b.log.Debug("discord: own roles unknown", "guild_id", m.GuildID, "err", err)
+		return roles, false
+	}
+	mem.GuildID = m.GuildID
+	if mem.User == nil {
+		mem.User = &discordgo.User{ID: self}
+	}
+	_ = s.State.MemberAdd(mem)
+	return mem.Roles, hit(mem.Roles)
 }

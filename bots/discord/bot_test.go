@@ -476,3 +476,36 @@ func TestSplitFollowsTheFinalText(t *testing.T) {
 		t.Errorf("remaining part replies to %q, want %q", got.Reference, m.ID)
 	}
 }
+
+func TestMentionOfTheBotsRole(t *testing.T) {
+	t.Parallel()
+	ch := discordtest.Channel{ID: fake.NewID(), Type: discordtest.ChannelGuildText, Name: "genel"}
+	e := startBot(t, Config{}, echo, ch)
+	// Discord gives a bot an integration role when it joins; typing @EVO
+	// often picks it. It is given here after login, so the state lacks it
+	// and the bot must ask the API.
+	own := discordtest.Role{ID: fake.NewID(), Name: "EVO"}
+	other := discordtest.Role{ID: fake.NewID(), Name: "moderatör"}
+	fake.SetBotRoles(e.token, e.guild, own)
+
+	m := e.post(discordtest.Post{ChannelID: ch.ID, Content: "<@&" + own.ID + "> merhaba", MentionRoles: []string{own.ID}})
+	if replies := e.replyTo(m, "Cevap: merhaba"); len(replies) != 1 {
+		t.Fatalf("bot wrote %d messages, want 1", len(replies))
+	}
+	if got := e.brain.got(); len(got) != 1 || got[0].Text != "merhaba" || !got[0].Mentioned {
+		t.Fatalf("brain got %+v; want the text without the role mention, as a mention", got)
+	}
+	asked := len(fake.Snapshot().RequestsTo("GET", "/members/"))
+
+	// Another role is not the bot; the API is not asked again so soon.
+	e.post(discordtest.Post{ChannelID: ch.ID, Content: "<@&" + other.ID + "> toplantı var", MentionRoles: []string{other.ID}})
+	// The bot's role again: now known from the state.
+	m = e.post(discordtest.Post{ChannelID: ch.ID, Content: "<@&" + own.ID + "> tekrar", MentionRoles: []string{own.ID}})
+	e.replyTo(m, "Cevap: tekrar")
+	if got := e.brain.got(); len(got) != 2 || got[1].Text != "tekrar" {
+		t.Errorf("brain got %+v; the other role's message must be skipped", got)
+	}
+	if n := len(fake.Snapshot().RequestsTo("GET", "/members/")); asked != 1 || n != 1 {
+		t.Errorf("member lookups: %d after the first mention, %d in all; want 1 and 1", asked, n)
+	}
+}

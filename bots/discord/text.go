@@ -20,15 +20,21 @@ type names interface {
 }
 
 // plainText turns a message's mention markup into names for the brain:
-// the bot's own mention is removed, users become @name, roles @name and
-// channels #name (Turkish placeholders when unknown).
-func plainText(m *discordgo.Message, botID string, n names) string {
+// the bot's own mention (and the mention of a role of the bot's) is
+// removed, users become @name, roles @name and channels #name (Turkish
+// placeholders when unknown).
+func plainText(m *discordgo.Message, botID string, botRoles []string, n names) string {
 	text := m.Content
+	var own []string
 	if botID != "" {
-		for _, tag := range []string{"<@" + botID + ">", "<@!" + botID + ">"} {
-			text = strings.ReplaceAll(text, tag+" ", "")
-			text = strings.ReplaceAll(text, tag, "")
-		}
+		own = append(own, "<@"+botID+">", "<@!"+botID+">")
+	}
+	for _, r := range botRoles {
+		own = append(own, "<@&"+r+">")
+	}
+	for _, tag := range own {
+		text = strings.ReplaceAll(text, tag+" ", "")
+		text = strings.ReplaceAll(text, tag, "")
 	}
 	byID := map[string]string{}
 	for _, u := range m.Mentions {

@@ -28,6 +28,7 @@ func TestPlainText(t *testing.T) {
 		{name: "users named", content: "<@100> <@200> ve <@!300> nerede?", mentions: []*discordgo.User{ali, zeynep}, want: "@Ali Veli ve @zeynep nerede?"},
 		{name: "unknown user", content: "<@100> <@999> kim?", want: "@kullanıcı kim?"},
 		{name: "roles", content: "<@&7> ve <@&9>", want: "@moderatör ve @rol"},
+		{name: "the bot's role mention removed", content: "<@&55> merhaba", want: "merhaba"},
 		{name: "channels", content: "<#8> ve <#9>", want: "#genel ve #kanal"},
 		{name: "everyone stays text", content: "<@100> @everyone @here", want: "@everyone @here"},
 		{name: "command", content: "<@100> /expert python_coder", want: "/expert python_coder"},
@@ -36,7 +37,7 @@ func TestPlainText(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := &discordgo.Message{Content: tt.content, GuildID: "1", Mentions: tt.mentions}
-			if got := plainText(m, bot, names); got != tt.want {
+			if got := plainText(m, bot, []string{"55"}, names); got != tt.want {
 				t.Errorf("plainText(%q) = %q, want %q", tt.content, got, tt.want)
 			}
 		})

@@ -268,12 +268,33 @@ func (s *Server) guildJSONLocked(token, guildID string) map[string]any {
 			channels = append(channels, channelJSON(c))
 		}
 	}
+	roles := []any{}
+	b := s.bots[token]
+	for _, r := range b.roles[guildID] {
+		roles = append(roles, roleJSON(r))
+	}
 	return map[string]any{
 		"id": guildID, "name": "guild " + guildID, "unavailable": false, "member_count": 2,
-		"joined_at": "2024-01-01T00:00:00.000000+00:00", "roles": []any{}, "emojis": []any{},
-		"members": []any{}, "presences": []any{}, "voice_states": []any{},
+		"joined_at": "2024-01-01T00:00:00.000000+00:00", "roles": roles, "emojis": []any{},
+		// Discord always lists the current user's own member.
+		"members": []any{s.botMemberJSONLocked(b, guildID)}, "presences": []any{}, "voice_states": []any{},
 		"channels": channels, "threads": threads,
 	}
+}
+
+// botMemberJSONLocked is the bot's guild member object.
+func (s *Server) botMemberJSONLocked(b *botAccount, guildID string) map[string]any {
+	ids := []string{}
+	for _, r := range b.roles[guildID] {
+		ids = append(ids, r.ID)
+	}
+	return map[string]any{"user": userJSON(b.user), "roles": ids, "joined_at": "2024-01-01T00:00:00.000000+00:00",
+		"deaf": false, "mute": false, "flags": 0}
+}
+
+func roleJSON(r Role) map[string]any {
+	return map[string]any{"id": r.ID, "name": r.Name, "color": 0, "hoist": false, "position": 1,
+		"permissions": "0", "managed": true, "mentionable": true}
 }
 
 // dispatchLocked numbers an event, keeps it for resumes and sends it if

@@ -171,6 +171,14 @@ func (s *Server) routeLocked(method string, p []string, r *http.Request, body []
 			"total": 1000, "remaining": 999, "reset_after": 14400000, "max_concurrency": 1}})
 	case len(p) == 2 && p[0] == "users" && p[1] == "@me" && method == http.MethodGet:
 		return ok(userJSON(b.user))
+	case len(p) == 4 && p[0] == "guilds" && p[2] == "members" && method == http.MethodGet:
+		if p[3] != b.user.ID {
+			return reply{}, errorf(http.StatusNotFound, 10007, "Unknown Member")
+		}
+		if !s.botInGuildLocked(b, p[1]) {
+			return reply{}, errorf(http.StatusNotFound, 10004, "Unknown Guild")
+		}
+		return ok(s.botMemberJSONLocked(b, p[1]))
 	case len(p) >= 2 && p[0] == "channels":
 		return s.channelLocked(b, method, p[1], p[2:], body)
 	case len(p) == 3 && p[0] == "applications" && p[2] == "commands":
@@ -180,6 +188,19 @@ func (s *Server) routeLocked(method string, p []string, r *http.Request, body []
 		return s.commandsLocked(b, method, body)
 	}
 	return reply{}, errNotFound
+}
+
+// botInGuildLocked tells whether the bot has a channel or roles in the guild.
+func (s *Server) botInGuildLocked(b *botAccount, guildID string) bool {
+	if _, ok := b.roles[guildID]; ok {
+		return true
+	}
+	for _, c := range s.channels {
+		if c.Bot == b.token && c.GuildID == guildID {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) authLocked(h string) *botAccount {

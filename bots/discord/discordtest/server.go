@@ -85,6 +85,29 @@ type botAccount struct {
 	appID    string
 	commands []Command
 	session  *session
+	// roles are the bot's roles by guild (its integration role, say).
+	roles map[string][]Role
+}
+
+// Role is a guild role.
+type Role struct {
+	ID   string
+	Name string
+}
+
+// SetBotRoles gives the bot roles in a guild: GUILD_CREATE lists them and
+// the bot's member, and GET /guilds/{guild}/members/{bot} returns it.
+func (s *Server) SetBotRoles(token, guildID string, roles ...Role) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.bots[token]
+	if !ok {
+		panic("discordtest: SetBotRoles of an unknown bot")
+	}
+	if b.roles == nil {
+		b.roles = map[string][]Role{}
+	}
+	b.roles[guildID] = append([]Role(nil), roles...)
 }
 
 // New starts a fake Discord; Close stops it.
