@@ -495,7 +495,7 @@ func TestMentionOfTheBotsRole(t *testing.T) {
 	if got := e.brain.got(); len(got) != 1 || got[0].Text != "merhaba" || !got[0].Mentioned {
 		t.Fatalf("brain got %+v; want the text without the role mention, as a mention", got)
 	}
-	asked := len(fake.Snapshot().RequestsTo("GET", "/members/"))
+	asked := len(fake.Snapshot().RequestsTo("GET", "/guilds/"+e.guild+"/members/"))
 
 	// Another role is not the bot; the API is not asked again so soon.
 	e.post(discordtest.Post{ChannelID: ch.ID, Content: "<@&" + other.ID + "> toplantı var", MentionRoles: []string{other.ID}})
@@ -505,7 +505,7 @@ func TestMentionOfTheBotsRole(t *testing.T) {
 	if got := e.brain.got(); len(got) != 2 || got[1].Text != "tekrar" {
 		t.Errorf("brain got %+v; the other role's message must be skipped", got)
 	}
-	if n := len(fake.Snapshot().RequestsTo("GET", "/members/")); asked != 1 || n != 1 {
+	if n := len(fake.Snapshot().RequestsTo("GET", "/guilds/"+e.guild+"/members/")); asked != 1 || n != 1 {
 		t.Errorf("member lookups: %d after the first mention, %d in all; want 1 and 1", asked, n)
 	}
 }
