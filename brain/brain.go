@@ -31,6 +31,10 @@ type Config struct {
 	ReplyTimeout time.Duration
 	// MemoryK is how many long-term memories to recall (default 3).
 	MemoryK int
+	// MemoryInGroups recalls long-term memories in groups, channels and
+	// threads too. Off by default: memories come from private chats as
+	// well, and an answer in a group is read by everyone there.
+	MemoryInGroups bool
 	// MaxQueue is how many messages of one conversation may wait; the rest
 	// are stored but not answered (default 20).
 	MaxQueue int
@@ -354,7 +358,7 @@ const recallTimeout = 3 * time.Second
 
 // memories recalls long-term memories; failures only cost the memories.
 func (b *Brain) memories(ctx context.Context, m Message, log *slog.Logger) []Memory {
-	if b.recall == nil {
+	if b.recall == nil || (m.ChatKind != ChatPrivate && m.ChatKind != "" && !b.cfg.MemoryInGroups) {
 		return nil
 	}
 	// Memories help; they must not hold the answer up when their store

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/evo-tr/evo/brain"
+	"github.com/evo-tr/evo/brain/braintest"
 )
 
 func TestAnswerStoresBothMessagesAndCarriesContext(t *testing.T) {
@@ -389,5 +390,35 @@ func TestObserverSeesEveryKeptMessage(t *testing.T) {
 	if len(got) != 3 || got[0] != "user:merhaba" || obs.recs[1].Role != brain.RoleAssistant ||
 		obs.recs[1].Decision == nil || got[2] != "user:veritabanı yokken" {
 		t.Errorf("observed %q, want the user's message, the reply with its decision, and the pending message", got)
+	}
+}
+
+func TestMemoriesOnlyInPrivateChatsByDefault(t *testing.T) {
+	ctx := context.Background()
+	for _, tt := range []struct {
+		name     string
+		kind     brain.ChatKind
+		inGroups bool
+		want     bool
+	}{
+		{"private", brain.ChatPrivate, false, true},
+		{"group", brain.ChatGroup, false, false},
+		{"thread", brain.ChatThread, false, false},
+		{"group when allowed", brain.ChatGroup, true, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			mem := braintest.NewMemMemory(braintest.HashEmbedder{}, "hash")
+			if err := mem.Remember(ctx, brain.PlatformTelegram, "u", []brain.Memory{{ID: "1", Text: "Kullanıcının sağlık sorunu var.", Time: testNow}}); err != nil {
+				t.Fatal(err)
+			}
+			b := newTestBrain(t, brain.Config{MemoryInGroups: tt.inGroups}, nil, nil, brain.WithRecall(mem))
+			m := msg("u", "sağlık durumum nasıl")
+			m.ChatKind = tt.kind
+			b.ask(t, m)
+			calls := b.llm.calls()
+			if got := strings.Contains(calls[0].Messages[0].Content, "sağlık sorunu"); got != tt.want {
+				t.Errorf("memory in the %s prompt = %v, want %v", tt.kind, got, tt.want)
+			}
+		})
 	}
 }

@@ -39,6 +39,7 @@ type Config struct {
 	ChromaURL        string `env:"CHROMA_URL"`
 	EmbedModel       string `env:"EMBED_MODEL" default:"bge-m3"`
 	MemoryK          int    `env:"MEMORY_K" default:"3" min:"1"`
+	MemoryInGroups   bool   `env:"MEMORY_IN_GROUPS" default:"false"`
 	SleepSchedule    string `env:"SLEEP_SCHEDULE" default:"0 3 * * *"`
 	SleepTimezone    string `env:"SLEEP_TIMEZONE" default:"Europe/Istanbul"`
 	SleepMinMessages int    `env:"SLEEP_MIN_MESSAGES" default:"2" min:"1"`
@@ -141,6 +142,15 @@ func setField(fv reflect.Value, raw string) error {
 			return fmt.Errorf("%q is not a number", raw)
 		}
 		fv.SetFloat(x)
+	case bool:
+		if raw == "" {
+			return nil
+		}
+		b, err := strconv.ParseBool(raw)
+		if err != nil {
+			return fmt.Errorf("%q is not true or false", raw)
+		}
+		fv.SetBool(b)
 	case time.Duration:
 		if raw == "" {
 			return nil

@@ -66,6 +66,9 @@ func TestLoadConfig(t *testing.T) {
 			u, err := c.OllamaURL()
 			return err == nil && u.String() == "http://127.0.0.1:9999"
 		}},
+		{name: "bool", env: map[string]string{"MEMORY_IN_GROUPS": "true"}, check: func(c Config) bool { return c.MemoryInGroups }},
+		{name: "bad bool", env: map[string]string{"MEMORY_IN_GROUPS": "belki"}, wantErr: "MEMORY_IN_GROUPS"},
+		{name: "bad time zone", env: map[string]string{"SLEEP_TIMEZONE": "Avrupa/İstanbul"}, wantErr: "SLEEP_TIMEZONE"},
 		{name: "bad int", env: map[string]string{"CONTEXT_MESSAGES": "yirmi"}, wantErr: "CONTEXT_MESSAGES"},
 		{name: "below min", env: map[string]string{"CONTEXT_MESSAGES": "0"}, wantErr: "CONTEXT_MESSAGES"},
 		{name: "bad duration", env: map[string]string{"REPLY_TIMEOUT": "5 dakika"}, wantErr: "REPLY_TIMEOUT"},

@@ -170,5 +170,6 @@ func (a *app) newBrain(ctx context.Context, st brain.History, llm brain.LLM, exp
 		MaxParallel:     a.cfg.MaxParallel,
 		ReplyTimeout:    a.cfg.ReplyTimeout,
 		MemoryK:         a.cfg.MemoryK,
+		MemoryInGroups:  a.cfg.MemoryInGroups,
 	}, st, llm, r, brain.SystemClock{}, a.log, opts...)
 }
