@@ -148,17 +148,17 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Errorf("reply %q may ping: allowed_mentions = %+v", m.Content, m.AllowedMentions)
 		}
 	}
-	resp, err := http.Get("http://" + httpAddr + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	metricsBody, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	for _, want := range []string{`evo_messages_total{platform="telegram",role="user"} 1`, `evo_messages_total{platform="discord",role="assistant"} 1`} {
-		if !strings.Contains(string(metricsBody), want) {
-			t.Errorf("/metrics lacks %q:\n%s", want, metricsBody)
+	// The reply is on screen a moment before the brain has stored it.
+	eventually(t, "/metrics counting both conversations", func() bool {
+		resp, err := http.Get("http://" + httpAddr + "/metrics")
+		if err != nil {
+			return false
 		}
-	}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return strings.Contains(string(body), `evo_messages_total{platform="telegram",role="assistant"} 1`) &&
+			strings.Contains(string(body), `evo_messages_total{platform="discord",role="assistant"} 1`)
+	})
 	if got := len(tg.Commands()); got == 0 {
 		t.Error("no commands registered with setMyCommands")
 	}
