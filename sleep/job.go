@@ -129,7 +129,10 @@ type Report struct {
 	// messages written for the router's review.
 	Examples    map[string]int `json:"examples,omitempty"`
 	RouterLines int            `json:"router_lines"`
-	Duration    time.Duration  `json:"duration_ns"`
+	// Rejected counts answers left out of the examples because the user's
+	// next message said they were wrong.
+	Rejected int           `json:"rejected,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
 }
 
 // Turkish renders the report for the admin who asked for it.
@@ -163,6 +166,9 @@ func (r Report) Turkish() string {
 			parts[i] = fmt.Sprintf("%s %d", n, r.Examples[n])
 		}
 		fmt.Fprintf(&b, "• Eğitim verisi: %s örnek.", strings.Join(parts, ", "))
+	}
+	if r.Rejected > 0 {
+		fmt.Fprintf(&b, " Kullanıcının yanlış bulduğu %d cevap dışarıda.", r.Rejected)
 	}
 	if r.RouterLines > 0 {
 		fmt.Fprintf(&b, " Yönlendirici için %d satır.", r.RouterLines)
@@ -265,11 +271,11 @@ func (j *Job) consolidate(ctx context.Context, day time.Time) (Report, error) {
 	}
 
 	if j.cfg.TrainingDir != "" {
-		ex, lines, err := j.writeTraining(name, recs)
+		ex, lines, rejected, err := j.writeTraining(name, recs)
 		if err != nil {
 			return r, fmt.Errorf("training data for %s: %w", name, err)
 		}
-		r.Examples, r.RouterLines = ex, lines
+		r.Examples, r.RouterLines, r.Rejected = ex, lines, rejected
 	}
 	r.Duration = j.clock.Now().Sub(start)
 	j.log.Info("night finished", "day", name, "summarized", r.Summarized, "memories", r.Memories,

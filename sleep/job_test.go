@@ -393,3 +393,28 @@ func TestAKnownMemoryIsRefreshedNotCopied(t *testing.T) {
 		t.Errorf("the new memory keeps its own id: %+v", got)
 	}
 }
+
+func TestRejectedAnswersAreNoExamples(t *testing.T) {
+	d := newDay(t)
+	d.add(t, ayse, at(10, 0), brain.RoleUser, "Python'da dosya nasıl okunur?", nil, false)
+	d.add(t, ayse, at(10, 0).Add(time.Second), brain.RoleAssistant, "`open('x').read()`", sure("python_coder"), false)
+	d.add(t, ayse, at(10, 2), brain.RoleUser, "Olmadı, hata veriyor: FileNotFoundError", nil, false)
+	d.add(t, ayse, at(10, 2).Add(time.Second), brain.RoleAssistant, "Dosyanın yolunu kontrol et.", sure("python_coder"), false)
+	d.add(t, ayse, at(10, 5), brain.RoleUser, "Teşekkürler, oldu.", nil, false)
+	j, dir := newJob(t, d, standardLLM(), nil, nil)
+	r, err := j.Consolidate(context.Background(), night)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Rejected != 1 || r.Examples["python_coder"] != 1 {
+		t.Errorf("report = %+v; want 1 rejected and 1 example", r)
+	}
+	var py []sleep.Example
+	readJSONL(t, filepath.Join(dir, "2026-11-23", "python_coder.jsonl"), &py)
+	if len(py) != 1 || py[0].Messages[len(py[0].Messages)-1].Content != "Dosyanın yolunu kontrol et." {
+		t.Errorf("examples = %+v; want only the answer the user accepted", py)
+	}
+	if !strings.Contains(r.Turkish(), "yanlış bulduğu 1 cevap") {
+		t.Errorf("report: %s", r.Turkish())
+	}
+}

@@ -70,3 +70,35 @@ func TestTranscript(t *testing.T) {
 		t.Errorf("transcript of nothing = %q, want nil", got)
 	}
 }
+
+func TestRejectedAnswer(t *testing.T) {
+	t0 := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	k := brain.ConvKey{Platform: brain.PlatformCLI, ChatID: "c", UserID: "u"}
+	answer := brain.Record{Key: k, Role: brain.RoleAssistant, Text: "cevap", Time: t0}
+	tests := []struct {
+		name string
+		next string
+		gap  time.Duration
+		want bool
+	}{
+		{"no next message", "", 0, false},
+		{"thanks", "Teşekkürler, oldu!", time.Minute, false},
+		{"wrong", "Yanlış, liste değil sözlük istemiştim", time.Minute, true},
+		{"upper-case Turkish", "OLMADI, hâlâ aynı", time.Minute, true},
+		{"still an error", "Kodu denedim ama çalışmıyor", 2 * time.Minute, true},
+		{"English", "that's wrong", time.Minute, true},
+		{"much later", "yanlış", time.Hour, false},
+		{"a new topic", "Peki sözlükler nasıl sıralanır?", time.Minute, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conv := []brain.Record{{Key: k, Role: brain.RoleUser, Text: "soru", Time: t0.Add(-time.Second)}, answer}
+			if tt.next != "" {
+				conv = append(conv, brain.Record{Key: k, Role: brain.RoleUser, Text: tt.next, Time: t0.Add(tt.gap)})
+			}
+			if got := rejectedAnswer(conv, 1); got != tt.want {
+				t.Errorf("rejectedAnswer after %q = %v, want %v", tt.next, got, tt.want)
+			}
+		})
+	}
+}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"time"
+	"unicode"
 
 	"github.com/evo-tr/evo/brain"
 )
@@ -53,8 +55,9 @@ type RouterLine struct {
 // router's lines into TrainingDir/day/, replacing what an earlier run of
 // the day wrote. Files are readable by their owner only: they hold users'
 // messages.
-func (j *Job) writeTraining(day string, recs []brain.Record) (map[string]int, int, error) {
+func (j *Job) writeTraining(day string, recs []brain.Record) (map[string]int, int, int, error) {
 	examples := map[string][]Example{}
+	rejected := 0
 	var routed []RouterLine
 	for _, conv := range byConversation(recs) {
 		var earlier []brain.Record // usable messages before the current one
@@ -83,7 +86,11 @@ func (j *Job) writeTraining(day string, recs []brain.Record) (map[string]int, in
 			}
 			routed = append(routed, line)
 			if !d.Fallback && d.Expert != j.cfg.BaseExpert && safeName.MatchString(d.Expert) {
-				examples[d.Expert] = append(examples[d.Expert], j.example(d.Expert, earlier[:userAt], *lastUser, r))
+				if rejectedAnswer(conv, i) {
+					rejected++
+				} else {
+					examples[d.Expert] = append(examples[d.Expert], j.example(d.Expert, earlier[:userAt], *lastUser, r))
+				}
 			}
 			earlier = append(earlier, r)
 			lastUser = nil
@@ -94,41 +101,41 @@ func (j *Job) writeTraining(day string, recs []brain.Record) (map[string]int, in
 	if len(examples) == 0 && len(routed) == 0 {
 		// Nothing to write: only clear what an earlier run left.
 		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-			return map[string]int{}, 0, nil
+			return map[string]int{}, 0, rejected, nil
 		}
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, 0, fmt.Errorf("create %s: %w", dir, err)
+		return nil, 0, 0, fmt.Errorf("create %s: %w", dir, err)
 	}
 	keep := map[string]bool{}
 	counts := map[string]int{}
 	for name, exs := range examples {
 		file := name + ".jsonl"
 		if err := writeJSONL(filepath.Join(dir, file), exs); err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
 		keep[file] = true
 		counts[name] = len(exs)
 	}
 	if len(routed) > 0 {
 		if err := writeJSONL(filepath.Join(dir, RouterFile), routed); err != nil {
-			return nil, 0, err
+			return nil, 0, 0, err
 		}
 		keep[RouterFile] = true
 	}
 	// A re-run after /wipe or with fewer messages must not leave old files.
 	old, err := filepath.Glob(filepath.Join(dir, "*.jsonl"))
 	if err != nil {
-		return nil, 0, fmt.Errorf("list %s: %w", dir, err)
+		return nil, 0, 0, fmt.Errorf("list %s: %w", dir, err)
 	}
 	for _, f := range old {
 		if !keep[filepath.Base(f)] {
 			if err := os.Remove(f); err != nil {
-				return nil, 0, fmt.Errorf("remove stale %s: %w", f, err)
+				return nil, 0, 0, fmt.Errorf("remove stale %s: %w", f, err)
 			}
 		}
 	}
-	return counts, len(routed), nil
+	return counts, len(routed), rejected, nil
 }
 
 // example is the expert's system prompt, up to contextTurns earlier
@@ -200,4 +207,38 @@ func writeJSONL[T any](path string, vs []T) error {
 		return fmt.Errorf("rename %s: %w", path, err)
 	}
 	return nil
+}
+
+// rejectWithin is how soon after an answer the user's next message can
+// reject it.
+const rejectWithin = 15 * time.Minute
+
+// rejections start a message that says the previous answer was wrong.
+var rejections = []string{"yanlış", "yanlis", "hatalı", "hatali", "olmadı", "olmadi", "olmuyor",
+	"çalışmadı", "calismadi", "çalışmıyor", "calismiyor", "hata veriyor", "hala hata", "hâlâ hata",
+	"saçma", "anlamadın", "yanlış anladın", "wrong", "doesn't work", "does not work", "not working"}
+
+// rejectedAnswer reports whether the user's next message after the answer
+// at conv[i] rejects it: an answer the user said was wrong is no example to
+// learn from.
+func rejectedAnswer(conv []brain.Record, i int) bool {
+	for _, r := range conv[i+1:] {
+		if r.Role != brain.RoleUser {
+			continue
+		}
+		if r.Time.Sub(conv[i].Time) > rejectWithin {
+			return false
+		}
+		head := strings.ToLowerSpecial(unicode.TurkishCase, strings.TrimSpace(r.Text))
+		if len(head) > 80 {
+			head = head[:80]
+		}
+		for _, w := range rejections {
+			if strings.HasPrefix(head, w) || strings.Contains(head, " "+w) {
+				return true
+			}
+		}
+		return false
+	}
+	return false
 }
