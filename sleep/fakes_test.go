@@ -49,9 +49,10 @@ type scriptedLLM struct {
 func (f *scriptedLLM) Chat(_ context.Context, req brain.ChatRequest, fn func(string) error) (brain.ChatStats, error) {
 	f.mu.Lock()
 	f.reqs = append(f.reqs, req)
+	fail := f.fail
 	f.mu.Unlock()
 	text := req.Messages[len(req.Messages)-1].Content
-	for k, err := range f.fail {
+	for k, err := range fail {
 		if strings.Contains(text, k) {
 			return brain.ChatStats{}, err
 		}
@@ -70,6 +71,13 @@ func (f *scriptedLLM) Chat(_ context.Context, req brain.ChatRequest, fn func(str
 		}
 	}
 	return brain.ChatStats{}, fmt.Errorf("scriptedLLM: no answer for %q", text)
+}
+
+// setFail replaces the failures, safely while the job runs.
+func (f *scriptedLLM) setFail(fail map[string]error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.fail = fail
 }
 
 func (f *scriptedLLM) requests() []brain.ChatRequest {

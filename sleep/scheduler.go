@@ -29,10 +29,14 @@ type ScheduleConfig struct {
 	// Spec is a five-field cron line in the job's location ("0 3 * * *":
 	// every night at 03:00). Each run does the day before it.
 	Spec string
-	// CatchUp runs the previous day at Start when the night log does not
-	// have it (the machine slept through the night, or was off). It needs
-	// the job to have a night log.
+	// CatchUp runs, at Start, the days the night log does not have as
+	// done (the machine slept through the night, was off for a weekend, or
+	// a run failed). It needs the job to have a night log.
 	CatchUp bool
+	// Days is how many days before today each run looks at (default 3):
+	// the nightly run also retries a failed day of that span. Days the
+	// night log has as done cost one query each.
+	Days int
 	// Clock drives the schedule; nil is the wall clock. Tests advance a
 	// fake one.
 	Clock clockwork.Clock
@@ -50,6 +54,12 @@ func NewScheduler(job *Job, cfg ScheduleConfig) (*Scheduler, error) {
 	cron, err := gocron.NewScheduler(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("sleep: scheduler: %w", err)
+	}
+	if cfg.Days <= 0 {
+		cfg.Days = 3
+	}
+	if job.night == nil {
+		cfg.Days = 1 // without a log every look would redo the day
 	}
 	s := &Scheduler{job: job, cron: cron, cfg: cfg}
 	s.j, err = cron.NewJob(gocron.CronJob(cfg.Spec, false),
@@ -99,16 +109,21 @@ func (s *Scheduler) nightly(ctx context.Context) {
 	s.run(ctx, "scheduled")
 }
 
-// run does the day before now.
+// run does the days before now that are not done, oldest first.
 func (s *Scheduler) run(ctx context.Context, why string) {
-	yesterday := s.job.clock.Now().In(s.job.cfg.Location).AddDate(0, 0, -1)
-	r, err := s.job.Consolidate(ctx, yesterday)
-	if err != nil {
-		s.job.log.Error("night failed; the next run retries the day", "why", why, "day", r.Day, "err", err)
-		return
-	}
-	if !r.Skipped {
-		s.job.log.Info("night done", "why", why, "day", r.Day, "memories", r.Memories)
+	now := s.job.clock.Now().In(s.job.cfg.Location)
+	for back := s.cfg.Days; back >= 1; back-- {
+		if ctx.Err() != nil {
+			return
+		}
+		r, err := s.job.Consolidate(ctx, now.AddDate(0, 0, -back))
+		if err != nil {
+			s.job.log.Error("night failed; the next run retries the day", "why", why, "day", r.Day, "err", err)
+			continue
+		}
+		if !r.Skipped {
+			s.job.log.Info("night done", "why", why, "day", r.Day, "memories", r.Memories)
+		}
 	}
 }
 

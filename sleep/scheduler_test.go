@@ -2,6 +2,7 @@ package sleep_test
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +52,11 @@ func TestSchedulerRunsEveryNightAndCatchesUp(t *testing.T) {
 	if r := waitRun(t, nl, "2026-11-23"); r.Err != "" || !strings.Contains(r.Report, `"memories":3`) {
 		t.Errorf("catch-up run = %+v", r)
 	}
+	for _, earlier := range []string{"2026-11-21", "2026-11-22"} {
+		if r := waitRun(t, nl, earlier); r.Err != "" {
+			t.Errorf("catch-up of %s = %+v", earlier, r)
+		}
+	}
 	next, err := s.NextRun()
 	if err != nil || !next.Equal(wake) {
 		t.Errorf("next run = %v, %v; want %v", next, err, wake)
@@ -89,5 +95,44 @@ func TestSchedulerStopWithoutStart(t *testing.T) {
 	}
 	if err := s.Stop(); err != nil {
 		t.Errorf("Stop: %v", err)
+	}
+}
+
+func TestSchedulerRetriesAFailedDayTheNextNight(t *testing.T) {
+	d := newDay(t)
+	d.seed(t)
+	nl := braintest.NewMemNightLog()
+	fake := clockwork.NewFakeClockAt(wake.Add(-time.Hour))
+	llm := standardLLM()
+	llm.setFail(map[string]error{"kedim Pamuk": errors.New("model crashed")})
+	j, err := sleep.New(sleep.Config{Model: "m", Location: istanbul}, d.h, llm, newMemorizer(), nl, fake, discard())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sleep.NewScheduler(j, sleep.ScheduleConfig{Spec: "0 3 * * *", Clock: fake})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Start(context.Background())
+	t.Cleanup(func() { _ = s.Stop() })
+
+	fake.BlockUntilContext(context.Background(), 1)
+	fake.Advance(time.Hour + time.Second) // 2026-11-24 03:00: 2026-11-23 fails
+	if r := waitRun(t, nl, "2026-11-23"); r.Err == "" {
+		t.Fatalf("the first run should fail: %+v", r)
+	}
+	llm.setFail(nil)
+	fake.BlockUntilContext(context.Background(), 1)
+	fake.Advance(24 * time.Hour) // 2026-11-25 03:00: 2026-11-23 is retried
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if r, _ := nl.Run("2026-11-23"); r.Err == "" && !r.Finished.IsZero() {
+			break
+		}
+		if time.Now().After(deadline) {
+			r, _ := nl.Run("2026-11-23")
+			t.Fatalf("the failed day was not retried: %+v", r)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
