@@ -1,5 +1,8 @@
-// Package braintest holds what tests of brain.History implementations and
-// of the brain share: the History contract (TestHistory), which every
-// implementation runs against itself, and MemHistory, an in-memory History
-// that passes the same contract and serves as the brain's test fake.
+// Package braintest holds what tests of storage implementations and of the
+// brain share: one contract suite per storage port — TestHistory
+// (brain.History), TestLongTermMemory (Recall, Memorizer, MemoryLister,
+// Forgetter) and TestNightLog (brain.NightLog) — which every implementation
+// runs against itself, and in-memory implementations that pass the same
+// contracts and serve as test fakes (MemHistory, MemMemory, MemNightLog),
+// with HashEmbedder, a deterministic brain.Embedder.
 package braintest
