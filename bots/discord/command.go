@@ -19,7 +19,9 @@ const (
 var invalidNameChars = regexp.MustCompile(`[^-_\p{L}\p{N}]`)
 
 // slashCommands turns the brain's commands into Discord slash commands;
-// a command with Args gets one optional string option of that name.
+// a command with Args gets one optional string option of that name. Admin
+// commands are hidden from members without the Administrator permission
+// (default_member_permissions "0"); the brain still checks *_ADMIN_IDS.
 func slashCommands(cmds []brain.Command) []*discordgo.ApplicationCommand {
 	out := make([]*discordgo.ApplicationCommand, 0, len(cmds))
 	for _, c := range cmds {
@@ -32,6 +34,10 @@ func slashCommands(cmds []brain.Command) []*discordgo.ApplicationCommand {
 			Name:        name,
 			Description: clip(c.Description, name),
 			Options:     []*discordgo.ApplicationCommandOption{},
+		}
+		if c.Admin {
+			none := int64(0)
+			ac.DefaultMemberPermissions = &none
 		}
 		if arg := commandName(c.Args); arg != "" {
 			ac.Options = append(ac.Options, &discordgo.ApplicationCommandOption{

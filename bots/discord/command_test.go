@@ -40,4 +40,10 @@ func TestSlashCommandsAreValid(t *testing.T) {
 	if got, want := got[len(got)-2].Name, "uzun_ad_ve_boşluk_ve_çok_daha_uz"; got != want {
 		t.Errorf("long name became %q, want %q", got, want)
 	}
+	for i, c := range brain.Commands() {
+		p := got[i].DefaultMemberPermissions
+		if hidden := p != nil && *p == 0; hidden != c.Admin {
+			t.Errorf("/%s hidden from members = %v, want %v (admin %v)", c.Name, hidden, c.Admin, c.Admin)
+		}
+	}
 }
