@@ -16,7 +16,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -25,11 +24,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/evo-tr/evo/brain/braintest"
 	"github.com/ollama/ollama/api"
 )
 
@@ -41,42 +40,7 @@ const Version = "0.6.5"
 // test when the server cannot be built: the tests that need it never skip.
 func Binary(tb testing.TB) string {
 	tb.Helper()
-	root, err := repoRoot()
-	if err != nil {
-		tb.Fatalf("find the repository root: %v", err)
-	}
-	script := filepath.Join(root, ".ci", "ollama.sh")
-	cmd := exec.Command("bash", script)
-	cmd.Dir = root
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		tb.Fatalf("build the real Ollama server (%s): %v\n%s", script, err, tail(stderr.String(), 4000))
-	}
-	bin := strings.TrimSpace(stdout.String())
-	if st, err := os.Stat(bin); err != nil || st.IsDir() {
-		tb.Fatalf("%s printed %q, which is not the server binary (%v)", script, bin, err)
-	}
-	return bin
-}
-
-// repoRoot walks up from the working directory (a package's folder under
-// go test) to the folder holding .ci/ollama.sh.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, ".ci", "ollama.sh")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no .ci/ollama.sh above the working directory")
-		}
-		dir = parent
-	}
+	return braintest.CIPath(tb, "ollama.sh", "real Ollama server binary")
 }
 
 // Config tunes a Server.
@@ -121,7 +85,7 @@ func Start(tb testing.TB, cfg Config) *Server {
 		if err == nil {
 			tb.Cleanup(func() {
 				if tb.Failed() {
-					tb.Logf("ollama server log (%s):\n%s", s.log, tail(s.Log(), 6000))
+					tb.Logf("ollama server log (%s):\n%s", s.log, braintest.Tail(s.Log(), 6000))
 				}
 				if err := s.Stop(); err != nil {
 					tb.Errorf("stop ollama: %v", err)
@@ -136,7 +100,7 @@ func Start(tb testing.TB, cfg Config) *Server {
 }
 
 func start(bin, dir string, cfg Config) (*Server, error) {
-	port, err := freePort()
+	port, err := braintest.FreePort()
 	if err != nil {
 		return nil, err
 	}
@@ -179,18 +143,9 @@ func start(bin, dir string, cfg Config) (*Server, error) {
 	}()
 	if err := s.waitReady(30 * time.Second); err != nil {
 		_ = s.Stop()
-		return nil, fmt.Errorf("%w\n%s", err, tail(s.Log(), 2000))
+		return nil, fmt.Errorf("%w\n%s", err, braintest.Tail(s.Log(), 2000))
 	}
 	return s, nil
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // waitReady polls HEAD / until the server answers.
@@ -282,11 +237,4 @@ func WriteFile(tb testing.TB, name string, data []byte) string {
 		tb.Fatalf("write %s: %v", p, err)
 	}
 	return p
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
 }

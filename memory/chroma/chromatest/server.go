@@ -13,7 +13,6 @@ package chromatest
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -27,6 +26,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/evo-tr/evo/brain/braintest"
 )
 
 // Version is the Chroma server release the tests run.
@@ -37,42 +38,7 @@ const Version = "1.4.1"
 // yet. It fails the test when the server cannot be installed.
 func Launcher(tb testing.TB) string {
 	tb.Helper()
-	root, err := repoRoot()
-	if err != nil {
-		tb.Fatalf("find the repository root: %v", err)
-	}
-	script := filepath.Join(root, ".ci", "chroma.sh")
-	cmd := exec.Command("bash", script)
-	cmd.Dir = root
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		tb.Fatalf("install the Chroma server (%s): %v\n%s", script, err, tail(stderr.String(), 4000))
-	}
-	launcher := strings.TrimSpace(stdout.String())
-	if st, err := os.Stat(launcher); err != nil || st.IsDir() {
-		tb.Fatalf("%s printed %q, which is not the launcher script (%v)", script, launcher, err)
-	}
-	return launcher
-}
-
-// repoRoot walks up from the working directory (a package's folder under
-// go test) to the folder holding .ci/chroma.sh.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, ".ci", "chroma.sh")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("no .ci/chroma.sh above the working directory")
-		}
-		dir = parent
-	}
+	return braintest.CIPath(tb, "chroma.sh", "Chroma launcher script")
 }
 
 // Server is a running real Chroma server.
@@ -111,7 +77,7 @@ func Start(tb testing.TB) *Server {
 	s := &Server{Dir: dir, node: node, launcher: launcher, data: filepath.Join(dir, "data")}
 	var lastErr error
 	for range 3 { // a port taken between choosing and binding: try another
-		port, err := freePort()
+		port, err := braintest.FreePort()
 		if err != nil {
 			tb.Fatalf("choose a port: %v", err)
 		}
@@ -125,7 +91,7 @@ func Start(tb testing.TB) *Server {
 	}
 	tb.Cleanup(func() {
 		if tb.Failed() {
-			tb.Logf("chroma server log:\n%s", tail(s.Log(), 6000))
+			tb.Logf("chroma server log:\n%s", braintest.Tail(s.Log(), 6000))
 		}
 		s.Stop()
 	})
@@ -185,7 +151,7 @@ func (s *Server) start() error {
 	if err := s.waitReady(p, 30*time.Second); err != nil {
 		s.Stop()
 		b, _ := os.ReadFile(logPath)
-		return fmt.Errorf("%w\n%s", err, tail(string(b), 2000))
+		return fmt.Errorf("%w\n%s", err, braintest.Tail(string(b), 2000))
 	}
 	return nil
 }
@@ -231,10 +197,7 @@ func Heartbeat(ctx context.Context, client *http.Client, base string) error {
 // 2 s (SIGTERM can make it spin; its data survives a SIGKILL). Stopping
 // twice is harmless.
 func (s *Server) Stop() {
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
+	p := s.take()
 	if p == nil {
 		return
 	}
@@ -252,15 +215,22 @@ func (s *Server) Stop() {
 
 // Kill ends the server with SIGKILL at once, as a crash would.
 func (s *Server) Kill() {
-	s.mu.Lock()
-	p := s.proc
-	s.proc = nil
-	s.mu.Unlock()
+	p := s.take()
 	if p == nil {
 		return
 	}
 	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
 	<-p.done
+}
+
+// take returns the running process, if any, and forgets it: whoever takes
+// it ends it.
+func (s *Server) take() *process {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.proc
+	s.proc = nil
+	return p
 }
 
 // Log returns what the server wrote in all its runs so far.
@@ -277,20 +247,4 @@ func (s *Server) Log() string {
 		}
 	}
 	return b.String()
-}
-
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-func tail(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return "…" + s[len(s)-n:]
 }
