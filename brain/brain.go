@@ -427,13 +427,19 @@ func (b *Brain) explain(err error, e Expert, partial string, log *slog.Logger) s
 func (b *Brain) remember(k ConvKey, d Decision) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	b.sessionLocked(k).last = &d
+}
+
+// Flush writes the messages kept in memory while the database was down.
+func (b *Brain) Flush(ctx context.Context) error { return b.outbox.Flush(ctx) }
+
+// sessionLocked returns the conversation's session, made on first use;
+// b.mu is held.
+func (b *Brain) sessionLocked(k ConvKey) *session {
 	s := b.sessions[k]
 	if s == nil {
 		s = &session{}
 		b.sessions[k] = s
 	}
-	s.last = &d
+	return s
 }
-
-// Flush writes the messages kept in memory while the database was down.
-func (b *Brain) Flush(ctx context.Context) error { return b.outbox.Flush(ctx) }

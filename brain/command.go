@@ -132,11 +132,7 @@ func (b *Brain) setExpert(k ConvKey, args string) Reply {
 	want := strings.ToLower(strings.TrimSpace(args))
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	s := b.sessions[k]
-	if s == nil {
-		s = &session{}
-		b.sessions[k] = s
-	}
+	s := b.sessionLocked(k)
 	switch {
 	case want == "":
 		cur := "otomatik"

@@ -260,10 +260,7 @@ func (b *Bot) handleMessage(ctx context.Context, s *discordgo.Session, m *discor
 	if !private {
 		kind = b.chatKind(ctx, s, m.ChannelID)
 	}
-	name := displayName(m.Author)
-	if m.Member != nil && m.Member.Nick != "" {
-		name = m.Member.Nick
-	}
+	name := memberName(m.Author, m.Member)
 	msg := brain.Message{
 		Platform:          brain.PlatformDiscord,
 		ChatID:            m.ChannelID,

@@ -120,10 +120,7 @@ func (b *Bot) handleCommand(ctx context.Context, s *discordgo.Session, it *disco
 	if it.GuildID != "" {
 		kind = b.chatKind(ctx, s, it.ChannelID)
 	}
-	name := displayName(user)
-	if it.Member != nil && it.Member.Nick != "" {
-		name = it.Member.Nick
-	}
+	name := memberName(user, it.Member)
 	msg := brain.Message{
 		Platform:          brain.PlatformDiscord,
 		ChatID:            it.ChannelID,

@@ -74,6 +74,15 @@ func displayName(u *discordgo.User) string {
 	return u.Username
 }
 
+// memberName is the name the guild shows for a user: the member's
+// nickname when it has one.
+func memberName(u *discordgo.User, m *discordgo.Member) string {
+	if m != nil && m.Nick != "" {
+		return m.Nick
+	}
+	return displayName(u)
+}
+
 // mentions reports whether m mentions the user id or replies to one of
 // their messages.
 func mentions(m *discordgo.Message, id string) bool {

@@ -40,11 +40,7 @@ func newPacer(gap time.Duration, groupPerMinute, globalPerSecond int) *pacer {
 func (p *pacer) acquire(chat string, group bool, now time.Time) time.Duration {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := p.chats[chat]
-	if c == nil {
-		c = &chatPace{}
-		p.chats[chat] = c
-	}
+	c := p.chatLocked(chat)
 	next := now
 	if c.until.After(next) {
 		next = c.until
@@ -89,11 +85,7 @@ func (p *pacer) acquire(chat string, group bool, now time.Time) time.Duration {
 func (p *pacer) hold(chat string, t time.Time) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	c := p.chats[chat]
-	if c == nil {
-		c = &chatPace{}
-		p.chats[chat] = c
-	}
+	c := p.chatLocked(chat)
 	if t.After(c.until) {
 		c.until = t
 	}
@@ -114,4 +106,14 @@ func (p *pacer) size() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return len(p.chats)
+}
+
+// chatLocked returns the chat's pace, made on first use; p.mu is held.
+func (p *pacer) chatLocked(chat string) *chatPace {
+	c := p.chats[chat]
+	if c == nil {
+		c = &chatPace{}
+		p.chats[chat] = c
+	}
+	return c
 }

@@ -140,6 +140,18 @@ func appendShape(fs []feature, s string) []feature {
 	lineStart := true
 	var last, prev byte
 	lastVisible := byte(0)
+	// endLine tallies how the line that just ended ends.
+	endLine := func() {
+		switch lastVisible {
+		case ':':
+			colonEnd++
+		case ';':
+			semiEnd++
+		case '.', '!', '?':
+			proseLines++
+		}
+		lastVisible = 0
+	}
 	inWord, wordASCII := false, true
 	for i, r := range s {
 		runes++
@@ -169,15 +181,7 @@ func appendShape(fs []feature, s string) []feature {
 			}
 		}
 		if r == '\n' {
-			switch lastVisible {
-			case ':':
-				colonEnd++
-			case ';':
-				semiEnd++
-			case '.', '!', '?':
-				proseLines++
-			}
-			lastVisible = 0
+			endLine()
 			lineStart = true
 		} else if !isSpace(r, c) {
 			visible++
@@ -263,14 +267,7 @@ func appendShape(fs []feature, s string) []feature {
 	if inWord && wordASCII {
 		asciiWords++
 	}
-	switch lastVisible {
-	case ':':
-		colonEnd++
-	case ';':
-		semiEnd++
-	case '.', '!', '?':
-		proseLines++
-	}
+	endLine()
 	if t := strings.TrimRightFunc(s, unicode.IsSpace); strings.HasSuffix(t, "?") {
 		ques = 1
 	}

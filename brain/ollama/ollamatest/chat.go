@@ -124,12 +124,7 @@ func (s *Server) handleChat(w http.ResponseWriter, r *http.Request) {
 		})
 		return
 	}
-	if strings.TrimSpace(req.Model) == "" {
-		writeError(w, http.StatusBadRequest, "model is required")
-		return
-	}
-	if s.model(req.Model) == nil {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("model %q not found, try pulling it first", req.Model))
+	if !s.requireModel(w, req.Model) {
 		return
 	}
 	g := generation{model: req.Model, stream: req.Stream == nil || *req.Stream, msgs: req.Messages,
@@ -425,4 +420,19 @@ func runnerKey(raw map[string]any) string {
 	}
 	b, _ := json.Marshal(m)
 	return string(b)
+}
+
+// requireModel answers a request for a model it does not have as the real
+// /api/chat and /api/embed do (400 without a name, 404 for an unknown one)
+// and reports whether the request may go on.
+func (s *Server) requireModel(w http.ResponseWriter, name string) bool {
+	if strings.TrimSpace(name) == "" {
+		writeError(w, http.StatusBadRequest, "model is required")
+		return false
+	}
+	if s.model(name) == nil {
+		writeError(w, http.StatusNotFound, fmt.Sprintf("model %q not found, try pulling it first", name))
+		return false
+	}
+	return true
 }

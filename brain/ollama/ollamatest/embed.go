@@ -1,7 +1,6 @@
 package ollamatest
 
 import (
-	"fmt"
 	"hash/fnv"
 	"math"
 	"net/http"
@@ -94,12 +93,7 @@ func (s *Server) handleEmbed(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	if strings.TrimSpace(req.Model) == "" {
-		writeError(w, http.StatusBadRequest, "model is required")
-		return
-	}
-	if s.model(req.Model) == nil {
-		writeError(w, http.StatusNotFound, fmt.Sprintf("model %q not found, try pulling it first", req.Model))
+	if !s.requireModel(w, req.Model) {
 		return
 	}
 	opts, err := parseOptions(req.Options)
