@@ -231,7 +231,7 @@ func (b *Brain) sleep(ctx context.Context, m Message, args string) Reply {
 	if b.sleeper == nil {
 		return Reply{Kind: ReplyCommand, Text: msgSleepOff}
 	}
-	day, ok := parseDay(strings.TrimSpace(args), b.clock.Now())
+	day, ok := ParseDay(strings.TrimSpace(args), b.clock.Now())
 	if !ok {
 		return Reply{Kind: ReplyCommand, Text: fmt.Sprintf(msgSleepBadDay, oneLine(args, 40))}
 	}
@@ -244,11 +244,11 @@ func (b *Brain) sleep(ctx context.Context, m Message, args string) Reply {
 	return Reply{Kind: ReplyCommand, Text: report}
 }
 
-// parseDay reads /sleep's argument relative to now: "" or "bugün" (today),
-// "dün" (yesterday), or a YYYY-MM-DD date that is not in the future. The day
-// is returned at noon of now's location, safely inside the day wherever the
-// job's time zone puts midnight.
-func parseDay(arg string, now time.Time) (time.Time, bool) {
+// ParseDay reads a day named relative to now, as /sleep and evo sleep take
+// it: "" or "bugün" (today), "dün" (yesterday), or a YYYY-MM-DD date that
+// is not in the future. The day is returned at noon of now's location,
+// safely inside the day wherever the job's time zone puts midnight.
+func ParseDay(arg string, now time.Time) (time.Time, bool) {
 	noon := func(t time.Time) time.Time {
 		return time.Date(t.Year(), t.Month(), t.Day(), 12, 0, 0, 0, now.Location())
 	}

@@ -66,7 +66,10 @@ func cmdSleep(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	t, ok := sleepDay(*day, time.Now().In(loc))
+	if strings.TrimSpace(*day) == "" {
+		*day = "dün"
+	}
+	t, ok := brain.ParseDay(strings.TrimSpace(*day), time.Now().In(loc))
 	if !ok {
 		return fmt.Errorf("%w: --day %q: want dün, bugün or a past YYYY-MM-DD date", errUsage, *day)
 	}
@@ -84,19 +87,4 @@ func cmdSleep(ctx context.Context, a *app, args []string) error {
 	}
 	fmt.Fprintln(a.stdout, report)
 	return nil
-}
-
-// sleepDay reads --day relative to now.
-func sleepDay(arg string, now time.Time) (time.Time, bool) {
-	switch strings.ToLower(strings.TrimSpace(arg)) {
-	case "bugün", "bugun", "today":
-		return now, true
-	case "dün", "dun", "yesterday", "":
-		return now.AddDate(0, 0, -1), true
-	}
-	d, err := time.ParseInLocation(time.DateOnly, arg, now.Location())
-	if err != nil || d.After(now) {
-		return time.Time{}, false
-	}
-	return d.Add(12 * time.Hour), true
 }
