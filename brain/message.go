@@ -54,6 +54,14 @@ type Message struct {
 	// Admin is set by the adapter from the platform's *_ADMIN_IDS.
 	Admin bool
 	Time  time.Time
+	// Ref identifies the stored user message (Record.Ref). Adapters leave
+	// it empty; the brain sets it when it stores the message, and a resumed
+	// message (Resumed) carries the stored one.
+	Ref string
+	// Resumed marks a message that is stored already and was never
+	// answered (a crash, a shutdown): the brain answers it without storing
+	// it again. Brain.Resume sets it.
+	Resumed bool
 }
 
 // Key returns the conversation the message belongs to.
@@ -96,4 +104,13 @@ type Record struct {
 	// it is kept out of the model's context.
 	Failed bool
 	Time   time.Time
+	// Ref makes the record unique within its chat, so that storing it twice
+	// (a spool replayed after a crash, a redelivered platform update) keeps
+	// one row: "m:<platform message id>" for a user message the platform
+	// identifies, "r:<random>" for one it does not, "a:<user ref>" for the
+	// reply to a user message. Empty refs are never deduplicated.
+	Ref string
+	// ReplyTo is, on an assistant record, the Ref of the user message it
+	// answers; a user message with no such reply is unanswered.
+	ReplyTo string
 }

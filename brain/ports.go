@@ -22,6 +22,33 @@ type History interface {
 	DeleteUser(ctx context.Context, p Platform, userID string) (int64, error)
 	// Between returns every message with from <= Time < to, oldest first.
 	Between(ctx context.Context, from, to time.Time) ([]Record, error)
+	// Unanswered returns the user messages with Time >= since and a Ref
+	// that no assistant record's ReplyTo names, oldest first (by ID).
+	Unanswered(ctx context.Context, since time.Time) ([]Record, error)
+}
+
+// ErrDuplicate is wrapped by History.Append when a record with the same
+// chat and Ref is stored already: nothing was written, and r.ID is set to
+// the stored record's ID.
+var ErrDuplicate = errors.New("message stored already")
+
+// Spool keeps, durably and in arrival order, the records the database
+// cannot take right now, so that an outage, a restart or a kill -9 loses
+// none of them. It is safe for concurrent use.
+type Spool interface {
+	// Put appends r and returns only once r is on disk (fsync).
+	Put(ctx context.Context, r Record) error
+	// Head returns the oldest record; false when the spool is empty.
+	Head(ctx context.Context) (Record, bool, error)
+	// Pop removes the oldest record, once it is stored.
+	Pop(ctx context.Context) error
+	// Len reports how many records wait.
+	Len() int
+	// Has reports whether a record of the conversation waits.
+	Has(k ConvKey) bool
+	// RemoveUser deletes every record of the user on the platform and
+	// reports how many were deleted (/forget, /wipe).
+	RemoveUser(ctx context.Context, p Platform, userID string) (int, error)
 }
 
 // ChatMessage is one message of a prompt.
@@ -151,3 +178,14 @@ type SystemClock struct{}
 
 // Now returns time.Now().
 func (SystemClock) Now() time.Time { return time.Now() }
+
+// Deliverer opens the way back to a chat for a reply the brain starts on
+// its own, such as a message resumed after a restart. Adapters implement
+// it.
+type Deliverer interface {
+	// SinkFor returns a sink that delivers the reply to m in m's chat
+	// (m.ChatID, m.ChatKind), quoting m.PlatformMessageID where the
+	// platform shows replies that way. The sink behaves like the ones the
+	// adapter passes to Submit.
+	SinkFor(m Message) Sink
+}

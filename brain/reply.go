@@ -17,6 +17,10 @@ const (
 	ReplyCommand ReplyKind = "command"
 	// ReplyError is a Turkish message telling the user something failed.
 	ReplyError ReplyKind = "error"
+	// ReplyNone means there is nothing to send: the message was a
+	// redelivery of one already handled. The adapter shows nothing (and
+	// removes whatever it showed while waiting).
+	ReplyNone ReplyKind = "none"
 )
 
 // Reply is the final reply to one message. Text is Markdown (fenced code

@@ -35,6 +35,8 @@ func TestHistory(t *testing.T, newHistory func(t *testing.T) brain.History) {
 		{"returned records are copies", testCopies},
 		{"invalid records are refused", testInvalid},
 		{"concurrent appends get distinct ids", testConcurrent},
+		{"a ref is stored once per chat", testDuplicateRef},
+		{"unanswered lists user messages no reply names", testUnanswered},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
@@ -426,4 +428,73 @@ func testConcurrent(t *testing.T, h brain.History) {
 	if got := recent(t, h, aliceG, 1000); len(got) != writers*each {
 		t.Errorf("Recent after concurrent appends: got %d records, want %d", len(got), writers*each)
 	}
+}
+
+func testDuplicateRef(t *testing.T, h brain.History) {
+	ctx := context.Background()
+	first := rec(alice, "merhaba", 1)
+	first.Ref = "m:1"
+	add(t, h, first)
+	again := rec(alice, "merhaba (yeniden)", 2)
+	again.Ref = "m:1"
+	err := h.Append(ctx, again)
+	if !errors.Is(err, brain.ErrDuplicate) {
+		t.Fatalf("Append of a stored ref: got %v, want ErrDuplicate", err)
+	}
+	if again.ID != first.ID {
+		t.Errorf("duplicate's ID: got %d, want the stored %d", again.ID, first.ID)
+	}
+	// The same ref in another chat, on another platform, and empty refs
+	// are different messages.
+	other := rec(bob, "selam", 3)
+	other.Ref = "m:1"
+	otherDC := rec(aliceDC, "selam", 4)
+	otherDC.Ref = "m:1"
+	add(t, h, other, otherDC, rec(alice, "boş ref", 5), rec(alice, "boş ref", 6))
+	wantTexts(t, "alice's conversation", recent(t, h, alice, 10), "merhaba", "boş ref", "boş ref")
+	wantTexts(t, "bob's conversation", recent(t, h, bob, 10), "selam")
+	// A group: two users' messages share the chat, so one ref is one message.
+	g1 := rec(aliceG, "grup", 7)
+	g1.Ref = "m:9"
+	add(t, h, g1)
+	g2 := rec(bobG, "grup kopya", 8)
+	g2.Ref = "m:9"
+	if err := h.Append(ctx, g2); !errors.Is(err, brain.ErrDuplicate) {
+		t.Errorf("same ref in the same chat from another user: got %v, want ErrDuplicate", err)
+	}
+}
+
+func testUnanswered(t *testing.T, h brain.History) {
+	ctx := context.Background()
+	mk := func(k brain.ConvKey, role brain.Role, text, ref, replyTo string, sec int) *brain.Record {
+		r := rec(k, text, sec)
+		r.Role, r.Ref, r.ReplyTo = role, ref, replyTo
+		return r
+	}
+	add(t, h,
+		mk(alice, brain.RoleUser, "eski", "m:1", "", 1),                           // before since
+		mk(alice, brain.RoleUser, "cevaplandı", "m:2", "", 10),                    // answered below
+		mk(alice, brain.RoleUser, "bekliyor 1", "m:3", "", 11),                    // queued behind m:2
+		mk(alice, brain.RoleAssistant, "cevap", "a:m:2", "m:2", 12),               // answers m:2 only
+		mk(bob, brain.RoleUser, "bob bekliyor", "m:3", "", 13),                    // same ref, other chat
+		mk(alice, brain.RoleUser, "ref yok", "", "", 14),                          // no ref: never resumed
+		mk(aliceG, brain.RoleUser, "grupta bekliyor", "m:5", "", 15),              // unanswered
+		mk(bob, brain.RoleAssistant, "başka sohbetin cevabı", "a:m:9", "m:9", 16), // answers nothing here
+	)
+	got, err := h.Unanswered(ctx, T0.Add(5*time.Second))
+	if err != nil {
+		t.Fatalf("Unanswered: %v", err)
+	}
+	wantTexts(t, "unanswered", got, "bekliyor 1", "bob bekliyor", "grupta bekliyor")
+	for _, r := range got {
+		if r.Ref == "" || r.Role != brain.RoleUser {
+			t.Errorf("unanswered record %q: ref %q role %q", r.Text, r.Ref, r.Role)
+		}
+	}
+	add(t, h, mk(alice, brain.RoleAssistant, "geç cevap", "a:m:3", "m:3", 17))
+	got, err = h.Unanswered(ctx, T0.Add(5*time.Second))
+	if err != nil {
+		t.Fatalf("Unanswered: %v", err)
+	}
+	wantTexts(t, "unanswered after the late reply", got, "bob bekliyor", "grupta bekliyor")
 }

@@ -49,6 +49,14 @@ func (h *MemHistory) Append(_ context.Context, r *brain.Record) error {
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	if r.Ref != "" {
+		for _, old := range h.records {
+			if old.Ref == r.Ref && old.Key.Platform == r.Key.Platform && old.Key.ChatID == r.Key.ChatID {
+				r.ID = old.ID
+				return fmt.Errorf("store message of %s: %w", r.Key, brain.ErrDuplicate)
+			}
+		}
+	}
 	h.nextID++
 	r.ID = h.nextID
 	c := clone(*r)
@@ -145,6 +153,32 @@ func (h *MemHistory) Between(_ context.Context, from, to time.Time) ([]brain.Rec
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].Time.Before(out[j].Time) })
+	return out, nil
+}
+
+// Unanswered returns the user messages since since with a Ref that no
+// assistant record's ReplyTo names, oldest first.
+func (h *MemHistory) Unanswered(_ context.Context, since time.Time) ([]brain.Record, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	answered := map[chatKey]map[string]bool{}
+	for _, r := range h.records {
+		if r.ReplyTo == "" {
+			continue
+		}
+		ck := chatKey{r.Key.Platform, r.Key.ChatID}
+		if answered[ck] == nil {
+			answered[ck] = map[string]bool{}
+		}
+		answered[ck][r.ReplyTo] = true
+	}
+	var out []brain.Record
+	for _, r := range h.records {
+		if r.Role == brain.RoleUser && r.Ref != "" && !r.Time.Before(since) &&
+			!answered[chatKey{r.Key.Platform, r.Key.ChatID}][r.Ref] {
+			out = append(out, h.view(r))
+		}
+	}
 	return out, nil
 }
 

@@ -46,9 +46,12 @@ type Config struct {
 	TrainingDir      string `env:"TRAINING_DIR" default:"data/training"`
 
 	// Service.
-	HTTPAddr  string `env:"HTTP_ADDR" default:"127.0.0.1:8080"`
-	LogLevel  string `env:"LOG_LEVEL" default:"info" oneof:"debug,info,warn,error"`
-	LogFormat string `env:"LOG_FORMAT" default:"text" oneof:"text,json"`
+	HTTPAddr        string        `env:"HTTP_ADDR" default:"127.0.0.1:8080"`
+	LogLevel        string        `env:"LOG_LEVEL" default:"info" oneof:"debug,info,warn,error"`
+	LogFormat       string        `env:"LOG_FORMAT" default:"text" oneof:"text,json"`
+	SpoolDir        string        `env:"SPOOL_DIR" default:"data/spool"`
+	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" default:"30s" min:"1"`
+	ResumeWindow    time.Duration `env:"RESUME_WINDOW" default:"15m"`
 
 	// Telegram.
 	TelegramBotToken      string   `env:"TELEGRAM_BOT_TOKEN" secret:"true"`

@@ -57,6 +57,9 @@ func lostConnectionCode(code string) bool {
 // are all dead. idempotent says fn may run twice; otherwise it is retried
 // only when pgx guarantees nothing reached the server.
 func (s *Store) run(ctx context.Context, idempotent bool, fn func(context.Context) error) error {
+	if s.unmigrated.Load() {
+		return fmt.Errorf("%w: postgres at %s: the schema is not migrated yet", brain.ErrStoreUnavailable, s.where)
+	}
 	err := fn(ctx)
 	if err == nil || !unavailable(ctx, err) {
 		return err

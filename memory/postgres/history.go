@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -31,10 +32,27 @@ WITH u AS (
 )
 INSERT INTO messages (user_ref, chat_ref, role, text, platform_message_id,
 	expert, model, confidence, runner_up, runner_up_confidence, fallback, forced, candidate,
-	prompt_tokens, reply_tokens, latency_ms, failed, created_at)
-SELECT u.id, c.id, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $4
+	prompt_tokens, reply_tokens, latency_ms, failed, created_at, ref, reply_to)
+SELECT u.id, c.id, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $4, $22, $23
 FROM u, c
+ON CONFLICT (chat_ref, ref) WHERE ref <> '' DO NOTHING
 RETURNING id`
+
+// storedRefSQL finds the message a duplicate Append names.
+const storedRefSQL = `
+SELECT m.id FROM messages m JOIN chats c ON c.id = m.chat_ref
+WHERE c.platform = $1 AND c.platform_chat_id = $2 AND m.ref = $3`
+
+// unansweredSQL is every user message since $1 that no assistant message
+// answers, oldest first. The reply is looked up in messages_reply_to_idx.
+const unansweredSQL = `
+SELECT ` + recordColumns + `
+FROM messages m
+JOIN users u ON u.id = m.user_ref
+JOIN chats c ON c.id = m.chat_ref
+WHERE m.created_at >= $1 AND m.role = 'user' AND m.ref <> ''
+AND NOT EXISTS (SELECT 1 FROM messages a WHERE a.chat_ref = m.chat_ref AND a.reply_to = m.ref)
+ORDER BY m.id`
 
 // recentSQL is the context window: the last $4 messages of one user in one
 // chat after its last reset, newest first, read backwards from the end of
@@ -102,16 +120,45 @@ func (s *Store) Append(ctx context.Context, r *brain.Record) error {
 	args := []any{r.Key.Platform, r.Key.UserID, r.UserName, r.Time, r.Key.ChatID, r.ChatKind,
 		r.Role, r.Text, r.PlatformMessageID}
 	args = append(args, decisionArgs(r.Decision)...)
-	args = append(args, r.PromptTokens, r.ReplyTokens, r.Latency.Round(time.Millisecond).Milliseconds(), r.Failed)
+	args = append(args, r.PromptTokens, r.ReplyTokens, r.Latency.Round(time.Millisecond).Milliseconds(), r.Failed,
+		r.Ref, r.ReplyTo)
 	var id int64
-	err := s.run(ctx, false, func(ctx context.Context) error {
-		return s.pool.QueryRow(ctx, appendSQL, args...).Scan(&id)
+	dup := false
+	// A record with a ref is idempotent: running it twice stores it once.
+	err := s.run(ctx, r.Ref != "", func(ctx context.Context) error {
+		err := s.pool.QueryRow(ctx, appendSQL, args...).Scan(&id)
+		if errors.Is(err, pgx.ErrNoRows) {
+			dup = true
+			err = s.pool.QueryRow(ctx, storedRefSQL, r.Key.Platform, r.Key.ChatID, r.Ref).Scan(&id)
+		}
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("store message of %s: %w", r.Key, err)
 	}
 	r.ID = id
+	if dup {
+		return fmt.Errorf("store message of %s: %w", r.Key, brain.ErrDuplicate)
+	}
 	return nil
+}
+
+// Unanswered returns the user messages since since that no assistant
+// message answers (by ReplyTo), oldest first.
+func (s *Store) Unanswered(ctx context.Context, since time.Time) ([]brain.Record, error) {
+	var recs []brain.Record
+	err := s.run(ctx, true, func(ctx context.Context) error {
+		rows, err := s.pool.Query(ctx, unansweredSQL, since)
+		if err != nil {
+			return err
+		}
+		recs, err = pgx.CollectRows(rows, scanRecord)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read unanswered messages: %w", err)
+	}
+	return recs, nil
 }
 
 // Recent returns the last n messages of the conversation after its last

@@ -12,7 +12,7 @@ import (
 const recordColumns = `m.id, u.platform, c.platform_chat_id, u.platform_user_id, c.kind, u.display_name,
 	m.role, m.text, m.platform_message_id,
 	m.expert, m.model, m.confidence, m.runner_up, m.runner_up_confidence, m.fallback, m.forced, m.candidate,
-	m.prompt_tokens, m.reply_tokens, m.latency_ms, m.failed, m.created_at`
+	m.prompt_tokens, m.reply_tokens, m.latency_ms, m.failed, m.created_at, m.ref, m.reply_to`
 
 // scanRecord reads one row of recordColumns.
 func scanRecord(row pgx.CollectableRow) (brain.Record, error) {
@@ -26,7 +26,7 @@ func scanRecord(row pgx.CollectableRow) (brain.Record, error) {
 	err := row.Scan(&r.ID, &r.Key.Platform, &r.Key.ChatID, &r.Key.UserID, &r.ChatKind, &r.UserName,
 		&r.Role, &r.Text, &r.PlatformMessageID,
 		&expert, &model, &conf, &runnerUp, &runnerUpConf, &fallback, &forced, &cand,
-		&r.PromptTokens, &r.ReplyTokens, &latencyMS, &r.Failed, &r.Time)
+		&r.PromptTokens, &r.ReplyTokens, &latencyMS, &r.Failed, &r.Time, &r.Ref, &r.ReplyTo)
 	if err != nil {
 		return brain.Record{}, err
 	}

@@ -14,10 +14,12 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/evo-tr/evo/brain"
 	"github.com/evo-tr/evo/migrations"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
@@ -32,6 +34,10 @@ type Store struct {
 	// where names the server for messages: host:port/database, never the
 	// password.
 	where string
+	// unmigrated is set by Connect until Migrate succeeds: until then every
+	// call answers brain.ErrStoreUnavailable rather than query tables that
+	// may not exist yet.
+	unmigrated atomic.Bool
 }
 
 var _ brain.History = (*Store)(nil)
@@ -42,14 +48,44 @@ var _ brain.History = (*Store)(nil)
 // brain.ErrStoreUnavailable. Call Migrate before using the Store on a new
 // database, and Close when done.
 func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+	s, cc, err := newStore(ctx, dsn, log)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Ping(ctx); err != nil {
+		s.pool.Close()
+		if errors.Is(err, brain.ErrStoreUnavailable) {
+			return nil, fmt.Errorf("postgres at %s is unreachable (is it running? is DATABASE_URL right?): %w", s.where, err)
+		}
+		return nil, fmt.Errorf("connect to postgres at %s (check DATABASE_URL's user, password and database): %w", s.where, err)
+	}
+	log.Info("connected to postgres", "server", s.where, "user", cc.User, "max_conns", s.pool.Config().MaxConns)
+	return s, nil
+}
+
+// Connect is Open for a service that must start while PostgreSQL is still
+// down: it checks the connection string but does not wait for the server.
+// Until Migrate succeeds every call fails with brain.ErrStoreUnavailable;
+// call Migrate until it does (MigrateWhenUp).
+func Connect(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
+	s, _, err := newStore(ctx, dsn, log)
+	if err != nil {
+		return nil, err
+	}
+	s.unmigrated.Store(true)
+	return s, nil
+}
+
+// newStore parses dsn and makes the pool; it connects lazily.
+func newStore(ctx context.Context, dsn string, log *slog.Logger) (*Store, *pgconn.Config, error) {
 	if log == nil {
-		return nil, errors.New("postgres: a logger is required")
+		return nil, nil, errors.New("postgres: a logger is required")
 	}
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		// pgx's message quotes the connection string, and its password
 		// redaction is best effort on malformed input: say nothing of it.
-		return nil, errors.New("postgres: the database URL is not valid " +
+		return nil, nil, errors.New("postgres: the database URL is not valid " +
 			"(expected postgres://user:password@host:5432/dbname?sslmode=disable)")
 	}
 	cc := cfg.ConnConfig
@@ -63,18 +99,9 @@ func Open(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) {
 
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("postgres at %s: create pool: %w", where, err)
+		return nil, nil, fmt.Errorf("postgres at %s: create pool: %w", where, err)
 	}
-	s := &Store{pool: pool, log: log, where: where}
-	if err := s.Ping(ctx); err != nil {
-		pool.Close()
-		if errors.Is(err, brain.ErrStoreUnavailable) {
-			return nil, fmt.Errorf("postgres at %s is unreachable (is it running? is DATABASE_URL right?): %w", where, err)
-		}
-		return nil, fmt.Errorf("connect to postgres at %s (check DATABASE_URL's user, password and database): %w", where, err)
-	}
-	log.Info("connected to postgres", "server", where, "user", cc.User, "max_conns", cfg.MaxConns)
-	return s, nil
+	return &Store{pool: pool, log: log, where: where}, &cc.Config, nil
 }
 
 // Ping checks that the database answers, for health checks.
@@ -102,8 +129,39 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if err := c.QueryRow(ctx, "SELECT version FROM "+migrations.VersionTable).Scan(&version); err != nil {
 		return fmt.Errorf("read schema version: %w", classify(ctx, err))
 	}
+	s.unmigrated.Store(false)
 	s.log.Info("database schema up to date", "server", s.where, "version", version)
 	return nil
+}
+
+// Ready reports whether the schema is migrated (always, for Open's stores).
+func (s *Store) Ready() bool { return !s.unmigrated.Load() }
+
+// MigrateWhenUp calls Migrate until it succeeds or ctx ends, waiting from
+// one second up to max between attempts, and says so in the log. A
+// database that refuses the migration for another reason than being down
+// (a bad password, a broken schema) is retried too: an operator can fix it
+// without restarting evo.
+func (s *Store) MigrateWhenUp(ctx context.Context, max time.Duration) error {
+	wait := time.Second
+	for {
+		err := s.Migrate(ctx)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		s.log.Warn("postgres not ready; messages are kept in the spool meanwhile", "server", s.where, "retry_in", wait, "err", err)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+		wait = min(2*wait, max)
+	}
 }
 
 // closeWait bounds how long Close waits for connections to close: pgx
