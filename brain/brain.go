@@ -57,10 +57,18 @@ type Brain struct {
 	experts map[string]Expert
 	queue   *keyQueue
 	slots   chan struct{}
+	spool   Spool
 	outbox  *outbox
+	seen    *refSet
 	wg      sync.WaitGroup
 
+	// life is the context replies run on: Shutdown cancels it once its
+	// bound has passed, never the adapters' contexts.
+	life     context.Context
+	stopLife context.CancelFunc
+
 	mu       sync.Mutex
+	closing  bool
 	sessions map[ConvKey]*session
 }
 
@@ -98,6 +106,11 @@ func (b *Brain) observe(r *Record) {
 		b.obs.Observe(*r)
 	}
 }
+
+// WithSpool keeps the records the database cannot take in sp (a file on
+// disk in the service) until it can. Without one they wait in memory and
+// are lost with the process.
+func WithSpool(sp Spool) Option { return func(b *Brain) { b.spool = sp } }
 
 // WithSleeper enables the admins' /sleep command.
 func WithSleeper(s Sleeper) Option { return func(b *Brain) { b.sleeper = s } }
@@ -168,28 +181,62 @@ func New(cfg Config, history History, llm LLM, router Router, clock Clock, log *
 	for _, o := range opts {
 		o(b)
 	}
-	b.outbox = newOutbox(history, log)
+	if b.spool == nil {
+		b.spool = &memSpool{log: log}
+	}
+	b.outbox = newOutbox(history, b.spool, log)
+	b.seen = newRefSet(seenRefs)
+	b.life, b.stopLife = context.WithCancel(context.Background())
 	return b, nil
 }
 
 var _ Handler = (*Brain)(nil)
 
-// Submit queues m behind earlier messages of the same conversation and
-// returns at once; the reply streams into s. Call Submit in the order
-// messages arrive.
+// Submit stores m (a user message, not a command) before it returns —
+// in the database, or in the spool when the database cannot take it — then
+// queues it behind earlier messages of the same conversation; the reply
+// streams into s. Call Submit in the order messages arrive. ctx bounds
+// nothing but is passed on for its values: a message submitted is stored
+// and answered even when ctx ends (Shutdown bounds the replies).
 func (b *Brain) Submit(ctx context.Context, m Message, s Sink) {
-	wait, leave, depth := b.queue.enter(m.Key().String())
-	b.wg.Add(1)
+	m = b.normalize(m)
+	var user *Record
+	if b.isUserMessage(m) {
+		var r *Reply
+		if user, r = b.arrive(ctx, &m); r != nil {
+			s.Done(*r)
+			return
+		}
+	}
+	b.mu.Lock()
+	closing := b.closing
+	if !closing {
+		b.wg.Add(1)
+	}
+	b.mu.Unlock()
+	if closing {
+		s.Done(b.restarting(ctx, m, user, ""))
+		return
+	}
+	key := m.Key().String()
+	if user != nil && b.queue.depth(key) >= b.cfg.MaxQueue {
+		// The notice goes out now, not after the backlog.
+		defer b.wg.Done()
+		b.log.Warn("conversation queue full: message stored, not answered", "conv", key, "max", b.cfg.MaxQueue)
+		s.Done(b.notice(ctx, user, msgQueueFull))
+		return
+	}
+	wait, leave := b.queue.enter(key)
 	go func() {
 		defer b.wg.Done()
 		defer leave()
 		select {
 		case <-wait:
-		case <-ctx.Done():
-			s.Done(Reply{Kind: ReplyError, Text: msgModelFailed})
+		case <-b.life.Done():
+			s.Done(b.restarting(b.life, m, user, ""))
 			return
 		}
-		s.Done(b.handle(ctx, m, s, depth > b.cfg.MaxQueue))
+		s.Done(b.handle(b.life, m, s, user))
 	}()
 }
 
@@ -218,43 +265,125 @@ func (b *Brain) Wait(ctx context.Context) error {
 	}
 }
 
-// Pending reports how many user messages wait in memory for the database.
+// Shutdown stops taking new messages into the queue (they are still
+// stored, and answered after the next start), lets the replies in flight and
+// queued finish until ctx ends, then cuts the rest: a cut reply is not
+// stored as an answer, so the next start answers its message again
+// (Resume). It returns ctx's error when it had to cut replies.
+func (b *Brain) Shutdown(ctx context.Context) error {
+	b.mu.Lock()
+	b.closing = true
+	b.mu.Unlock()
+	err := b.Wait(ctx)
+	b.stopLife()
+	if err != nil {
+		// The cut replies end at once: their model calls are cancelled.
+		wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		_ = b.Wait(wctx)
+	}
+	return err
+}
+
+// Pending reports how many records wait in the spool for the database.
 func (b *Brain) Pending() int { return b.outbox.len() }
 
-// handle runs one message to its reply.
-func (b *Brain) handle(ctx context.Context, m Message, s Sink, overflow bool) Reply {
-	start := b.clock.Now()
+// normalize cleans what an adapter passed on: valid UTF-8, no NULs, no
+// surrounding space, a time.
+func (b *Brain) normalize(m Message) Message {
 	if m.Time.IsZero() {
-		m.Time = start
+		m.Time = b.clock.Now()
 	}
 	m.Text = strings.TrimSpace(strings.ToValidUTF8(m.Text, "\uFFFD"))
 	m.Text = strings.ReplaceAll(m.Text, "\x00", "")
+	return m
+}
+
+// isUserMessage tells whether m is stored: not empty, not a command.
+func (b *Brain) isUserMessage(m Message) bool {
+	if m.Text == "" {
+		return false
+	}
+	_, _, cmd := parseCommand(m.Text)
+	return !cmd
+}
+
+// arrive stores a user message on arrival and gives it its Ref. It returns
+// the record, or the reply to send at once instead of queueing m: nothing
+// for a redelivery, the truth when it could not be stored. A resumed
+// message is stored already.
+func (b *Brain) arrive(ctx context.Context, m *Message) (*Record, *Reply) {
+	if m.Ref == "" {
+		m.Ref = newRef(*m)
+	}
+	user := &Record{Key: m.Key(), ChatKind: m.ChatKind, UserName: m.UserName, Role: RoleUser,
+		Text: m.Text, PlatformMessageID: m.PlatformMessageID, Time: m.Time, Ref: m.Ref}
+	if !b.seen.add(m.Key().Platform, m.ChatID, m.Ref) && !m.Resumed {
+		b.log.Info("message delivered again; answered already", "conv", m.Key().String(), "ref", m.Ref)
+		return nil, &Reply{Kind: ReplyNone}
+	}
+	if m.Resumed {
+		return user, nil
+	}
+	where, err := b.outbox.append(ctx, user)
+	switch {
+	case err != nil:
+		b.log.Error("store user message: it is lost", "conv", m.Key().String(), "err", err)
+		return nil, &Reply{Kind: ReplyError, Text: msgNotStored}
+	case where == storedDuplicate:
+		b.log.Info("message delivered again; stored already", "conv", m.Key().String(), "ref", m.Ref)
+		return nil, &Reply{Kind: ReplyNone}
+	}
+	b.observe(user)
+	if where == storedSpool {
+		b.log.Warn("database unavailable: message kept in the spool", "conv", m.Key().String(), "pending", b.outbox.len())
+		r := b.notice(ctx, user, msgStoreDown)
+		return nil, &r
+	}
+	return user, nil
+}
+
+// notice stores text as the (failed) reply to user, so that a restart does
+// not answer user again, and returns it as the reply to send.
+func (b *Brain) notice(ctx context.Context, user *Record, text string) Reply {
+	rec := &Record{Key: user.Key, ChatKind: user.ChatKind, UserName: user.UserName, Role: RoleAssistant,
+		Text: text, Failed: true, Time: b.clock.Now(), Ref: "a:" + user.Ref, ReplyTo: user.Ref}
+	if _, err := b.outbox.append(ctx, rec); err != nil {
+		b.log.Error("store reply", "conv", user.Key.String(), "err", err)
+	}
+	b.observe(rec)
+	return Reply{Kind: ReplyError, Text: text}
+}
+
+// restarting is the reply to a stored message the shutdown left
+// unanswered: the next start answers it. partial is what had streamed.
+func (b *Brain) restarting(ctx context.Context, m Message, user *Record, partial string) Reply {
+	if user == nil { // a command: nothing was stored, nothing will follow
+		return Reply{Kind: ReplyError, Text: partial + msgRestartCmd}
+	}
+	if strings.TrimSpace(partial) != "" {
+		partial += "\n\n"
+	}
+	return Reply{Kind: ReplyError, Text: partial + msgRestarting}
+}
+
+// handle runs one message to its reply.
+func (b *Brain) handle(ctx context.Context, m Message, s Sink, user *Record) Reply {
+	start := b.clock.Now()
 	if m.Text == "" {
 		return Reply{Kind: ReplyCommand, Text: msgEmpty}
 	}
-	if name, args, ok := parseCommand(m.Text); ok {
+	if user == nil {
+		name, args, _ := parseCommand(m.Text)
 		return b.command(ctx, m, name, args)
 	}
 	log := b.log.With("conv", m.Key().String())
 
-	user := &Record{Key: m.Key(), ChatKind: m.ChatKind, UserName: m.UserName, Role: RoleUser,
-		Text: m.Text, PlatformMessageID: m.PlatformMessageID, Time: m.Time}
-	err := b.outbox.append(ctx, user)
-	b.observe(user)
-	if err != nil {
-		log.Error("store user message", "err", err, "pending", b.outbox.len())
-		return Reply{Kind: ReplyError, Text: msgStoreDown}
-	}
-	if overflow {
-		log.Warn("conversation queue full: message stored, not answered", "max", b.cfg.MaxQueue)
-		return Reply{Kind: ReplyError, Text: msgQueueFull}
-	}
-
-	history, err := b.context(ctx, m.Key(), user.ID)
+	history, err := b.context(ctx, m.Key(), user)
 	if err != nil {
 		log.Error("load context", "err", err)
 		if errors.Is(err, ErrStoreUnavailable) {
-			return Reply{Kind: ReplyError, Text: msgStoreDown}
+			return b.notice(ctx, user, msgStoreDown)
 		}
 		history = nil // answer without context rather than not at all
 	}
@@ -283,6 +412,12 @@ func (b *Brain) handle(ctx context.Context, m Message, s Sink, overflow bool) Re
 		expert.Model, dec.Model = b.cfg.Base.Model, b.cfg.Base.Model
 		answer, stats, err = b.generate(ctx, expert, p.messages, s)
 	}
+	if err != nil && b.life.Err() != nil {
+		// Shutdown cut the reply: it is not stored, so the next start
+		// answers the message again.
+		log.Warn("reply cut by shutdown; answered again after the restart")
+		return b.restarting(ctx, m, user, prefix+answer)
+	}
 	reply := Reply{Kind: ReplyAnswer, Text: prefix + answer, Decision: &dec}
 	failed := false
 	if err != nil {
@@ -300,8 +435,8 @@ func (b *Brain) handle(ctx context.Context, m Message, s Sink, overflow bool) Re
 	// later prompts.
 	rec := &Record{Key: m.Key(), ChatKind: m.ChatKind, UserName: m.UserName, Role: RoleAssistant,
 		Text: reply.Text, Decision: &dec, PromptTokens: stats.PromptTokens, ReplyTokens: stats.ReplyTokens,
-		Latency: b.clock.Now().Sub(start), Failed: failed, Time: b.clock.Now()}
-	if err := b.outbox.append(ctx, rec); err != nil {
+		Latency: b.clock.Now().Sub(start), Failed: failed, Time: b.clock.Now(), Ref: "a:" + user.Ref, ReplyTo: user.Ref}
+	if _, err := b.outbox.append(ctx, rec); err != nil {
 		log.Error("store reply", "err", err)
 	}
 	b.observe(rec)
@@ -312,14 +447,21 @@ func (b *Brain) handle(ctx context.Context, m Message, s Sink, overflow bool) Re
 }
 
 // context loads the earlier messages of the conversation for the prompt.
-func (b *Brain) context(ctx context.Context, k ConvKey, currentID int64) ([]Record, error) {
+// Records still in the spool are written first, so that none is missing.
+func (b *Brain) context(ctx context.Context, k ConvKey, current *Record) ([]Record, error) {
+	if b.spool.Has(k) {
+		if err := b.outbox.Flush(ctx); err != nil {
+			return nil, fmt.Errorf("load context: %w", err)
+		}
+	}
 	recs, err := b.history.Recent(ctx, k, b.cfg.ContextMessages+1)
 	if err != nil {
 		return nil, fmt.Errorf("load context: %w", err)
 	}
 	out := recs[:0]
 	for _, r := range recs {
-		if r.ID == currentID || r.Failed || strings.TrimSpace(r.Text) == "" {
+		if (current.ID != 0 && r.ID == current.ID) || (r.Role == RoleUser && r.Ref == current.Ref) ||
+			r.Failed || strings.TrimSpace(r.Text) == "" {
 			continue
 		}
 		out = append(out, r)

@@ -231,7 +231,11 @@ func (b *Brain) sleep(ctx context.Context, m Message, args string) Reply {
 	if b.sleeper == nil {
 		return Reply{Kind: ReplyCommand, Text: msgSleepOff}
 	}
-	day, ok := ParseDay(strings.TrimSpace(args), b.clock.Now())
+	var loc *time.Location // the night's zone, when the sleeper tells it (sleep.Job does)
+	if z, ok := b.sleeper.(interface{ Location() *time.Location }); ok {
+		loc = z.Location()
+	}
+	day, ok := ParseDay(strings.TrimSpace(args), b.clock.Now(), loc)
 	if !ok {
 		return Reply{Kind: ReplyCommand, Text: fmt.Sprintf(msgSleepBadDay, oneLine(args, 40))}
 	}
@@ -246,23 +250,30 @@ func (b *Brain) sleep(ctx context.Context, m Message, args string) Reply {
 
 // ParseDay reads a day named relative to now, as /sleep and evo sleep take
 // it: "" or "bugün" (today), "dün" (yesterday), or a YYYY-MM-DD date that
-// is not in the future. The day is returned at noon of now's location,
-// safely inside the day wherever the job's time zone puts midnight.
-func ParseDay(arg string, now time.Time) (time.Time, bool) {
-	noon := func(t time.Time) time.Time {
-		return time.Date(t.Year(), t.Month(), t.Day(), 12, 0, 0, 0, now.Location())
+// is not in the future. Days are those of loc, the night's zone
+// (SLEEP_TIMEZONE): now is read there, whatever zone it carries (the
+// host's), and a date names loc's day. The day is returned at noon in
+// loc, safely inside it. A nil loc means now's own zone.
+func ParseDay(arg string, now time.Time, loc *time.Location) (time.Time, bool) {
+	if loc == nil {
+		loc = now.Location()
+	}
+	now = now.In(loc)
+	noon := func(y int, m time.Month, d int) time.Time {
+		return time.Date(y, m, d, 12, 0, 0, 0, loc)
 	}
 	switch strings.ToLower(strings.ReplaceAll(arg, "İ", "i")) {
 	case "", "bugün", "bugun", "today":
-		return noon(now), true
+		return noon(now.Date()), true
 	case "dün", "dun", "yesterday":
-		return noon(now.AddDate(0, 0, -1)), true
+		y, m, d := now.Date()
+		return noon(y, m, d-1), true
 	}
-	d, err := time.ParseInLocation(time.DateOnly, arg, now.Location())
+	d, err := time.ParseInLocation(time.DateOnly, arg, loc)
 	if err != nil || d.After(now) {
 		return time.Time{}, false
 	}
-	return noon(d), true
+	return noon(d.Date()), true
 }
 
 // memoryListLimit is how many memories /memory shows.

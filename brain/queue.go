@@ -19,10 +19,16 @@ func newKeyQueue() *keyQueue {
 // closedChan is a channel that is always ready.
 var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
 
+// depth is the number of units of key waiting or running.
+func (q *keyQueue) depth(key string) int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.count[key]
+}
+
 // enter queues one unit of work for key. The caller waits on wait, runs,
-// then calls leave exactly once. depth is the number of units of this key
-// waiting or running, this one included.
-func (q *keyQueue) enter(key string) (wait <-chan struct{}, leave func(), depth int) {
+// then calls leave exactly once.
+func (q *keyQueue) enter(key string) (wait <-chan struct{}, leave func()) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	wait = closedChan
@@ -32,7 +38,6 @@ func (q *keyQueue) enter(key string) (wait <-chan struct{}, leave func(), depth 
 	mine := make(chan struct{})
 	q.tails[key] = mine
 	q.count[key]++
-	depth = q.count[key]
 	leave = func() {
 		q.mu.Lock()
 		defer q.mu.Unlock()
@@ -43,7 +48,7 @@ func (q *keyQueue) enter(key string) (wait <-chan struct{}, leave func(), depth 
 			delete(q.tails, key)
 		}
 	}
-	return wait, leave, depth
+	return wait, leave
 }
 
 // keys reports how many keys have work queued or running.

@@ -12,9 +12,9 @@ func TestKeyQueueOrderAndDepth(t *testing.T) {
 	var order []int
 	var wg sync.WaitGroup
 	for i := range 5 {
-		wait, leave, depth := q.enter("a")
-		if depth != i+1 {
-			t.Errorf("depth of entry %d = %d, want %d", i, depth, i+1)
+		wait, leave := q.enter("a")
+		if depth := q.depth("a"); depth != i+1 {
+			t.Errorf("depth after entry %d = %d, want %d", i, depth, i+1)
 		}
 		wg.Add(1)
 		go func() {
@@ -28,7 +28,8 @@ func TestKeyQueueOrderAndDepth(t *testing.T) {
 		}()
 	}
 	// Another key is not held up by "a".
-	wait, leave, depth := q.enter("b")
+	wait, leave := q.enter("b")
+	depth := q.depth("b")
 	select {
 	case <-wait:
 	case <-time.After(time.Second):

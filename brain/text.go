@@ -31,5 +31,8 @@ const (
 	msgMemoryDown    = "Uzun süreli hafızama şu anda ulaşamıyorum; birazdan tekrar dener misin?"
 	msgForgetAsk     = "Bu, uzun süreli hafızamdaki bütün anılarını siler (mesaj geçmişin ve kısa süreli bağlamın kalır). Emin misin? Öyleyse: /forget evet"
 	msgForgetDone    = "Tamam, uzun süreli hafızamdaki anılarını sildim. Bugünkü konuşmalarımızdan bu gece yeniden öğrenebilirim; istemezsen /reset ile bağlamı da temizleyebilirsin."
+	msgNotStored     = "Mesajını şu anda kaydedemedim (veritabanı da yedek diskim de yazılamıyor). Lütfen birazdan tekrar gönderir misin?"
+	msgRestarting    = "_(EVO-TR yeniden başlatılıyor. Mesajını kaydettim; açılır açılmaz cevaplayacağım.)_"
+	msgRestartCmd    = "_(EVO-TR yeniden başlatılıyor; bu komutu birazdan tekrar gönderir misin?)_"
 	msgQueueFull     = "Çok hızlı yazıyorsun; önceki mesajlarını cevaplamadan bunu işleyemem. Mesajını kaydettim, biraz bekleyip tekrar yazar mısın?"
 )
