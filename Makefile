@@ -28,6 +28,16 @@ test: services
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
+	@# The host's zone must change nothing (SLEEP_TIMEZONE decides the night's days): the time-sensitive
+	@# tests again, without -race, from UTC-11 to UTC+14. -count=1: the cache does not key on TZ.
+	@echo "--- time-sensitive tests under other host zones"
+	@start=$$(date +%s); \
+	for tz in Pacific/Pago_Pago UTC Europe/Istanbul Asia/Tokyo Pacific/Kiritimati; do \
+		echo "TZ=$$tz"; \
+		TZ=$$tz $(GO) test -count=1 -timeout 5m ./sleep/ || exit 1; \
+		TZ=$$tz $(GO) test -count=1 -timeout 5m -run 'Night|Sleep|ParseDay|ChromaDown|MemoryAcrossDays' ./brain/ ./cmd/evo/ || exit 1; \
+	done; \
+	echo "time-zone runs took $$(( $$(date +%s) - start ))s"
 	@echo "--- expert switch penalty (first token after a switch / without; acceptance: chosen <= 1.2)"
 	$(GO) test -run '^$$' -bench ExpertSwitch -benchtime 1x ./brain/ollama/
 

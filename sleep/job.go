@@ -218,10 +218,27 @@ func (j *Job) Consolidate(ctx context.Context, t time.Time) (Report, error) {
 	return r, runErr
 }
 
+// Location is the night's time zone (SLEEP_TIMEZONE): where its days
+// start and end and in which its transcripts tell the time. Callers that
+// name a day for Sleep (brain's /sleep, evo sleep --day) read it in this
+// zone, with brain.ParseDay.
+func (j *Job) Location() *time.Location { return j.cfg.Location }
+
+// DayBounds is the day holding t in loc: from its midnight (inclusive) to
+// the next day's (exclusive), both in loc. The instant t alone decides the
+// day; t's own zone (the host's, the database server's) plays no part. A
+// day is not always 24 hours long (DST), and a midnight that a DST jump
+// skips is the first instant of the day.
+func DayBounds(t time.Time, loc *time.Location) (start, end time.Time) {
+	t = t.In(loc)
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 0, 0, 0, 0, loc), time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+}
+
 // dayOf is midnight of the day holding t, in the job's location.
 func (j *Job) dayOf(t time.Time) time.Time {
-	t = t.In(j.cfg.Location)
-	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, j.cfg.Location)
+	start, _ := DayBounds(t, j.cfg.Location)
+	return start
 }
 
 // consolidate does the day starting at midnight day.
@@ -229,7 +246,8 @@ func (j *Job) consolidate(ctx context.Context, day time.Time) (Report, error) {
 	start := j.clock.Now()
 	name := day.Format(time.DateOnly)
 	r := Report{Day: name, Examples: map[string]int{}}
-	recs, err := j.days.Between(ctx, day, day.AddDate(0, 0, 1))
+	_, end := DayBounds(day, j.cfg.Location)
+	recs, err := j.days.Between(ctx, day, end)
 	if err != nil {
 		return r, fmt.Errorf("read %s: %w", name, err)
 	}

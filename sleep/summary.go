@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -38,7 +39,7 @@ const (
 // returns how many it stored and how many of those updated an earlier
 // day's memory.
 func (j *Job) summarize(ctx context.Context, day string, u *userDay) (int, int, error) {
-	chunks := transcript(u.recs, j.cfg.ChunkTokens)
+	chunks := transcript(u.recs, j.cfg.ChunkTokens, j.cfg.Location)
 	var mems []brain.Memory
 	for i, chunk := range chunks {
 		got, err := j.ask(ctx, day, chunk)
@@ -107,9 +108,11 @@ func (j *Job) ask(ctx context.Context, day, chunk string) ([]brain.Memory, error
 }
 
 // transcript renders the user's day as "[15:04] Kullanıcı: …" lines, in
-// chunks of at most budget tokens. Failed replies (error notices) are left
-// out; very long messages are cut.
-func transcript(recs []brain.Record, budget int) []string {
+// chunks of at most budget tokens, with the clock times of loc (the
+// night's zone: records come back from the store in whatever zone it
+// hands out). Failed replies (error notices) are left out; very long
+// messages are cut.
+func transcript(recs []brain.Record, budget int, loc *time.Location) []string {
 	var chunks []string
 	var b strings.Builder
 	for _, r := range recs {
@@ -120,7 +123,7 @@ func transcript(recs []brain.Record, budget int) []string {
 		if r.Role == brain.RoleAssistant {
 			who = "Asistan"
 		}
-		line := fmt.Sprintf("[%s] %s: %s\n", r.Time.Format("15:04"), who, clip(r.Text, maxMessageRunes))
+		line := fmt.Sprintf("[%s] %s: %s\n", r.Time.In(loc).Format("15:04"), who, clip(r.Text, maxMessageRunes))
 		if b.Len() > 0 && brain.EstimateTokens(b.String()+line) > budget {
 			chunks = append(chunks, strings.TrimSpace(b.String()))
 			b.Reset()

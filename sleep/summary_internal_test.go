@@ -61,13 +61,47 @@ func TestTranscript(t *testing.T) {
 		{Key: k, Role: brain.RoleAssistant, Text: "Selam!", Time: time.Date(2026, 1, 2, 9, 6, 0, 0, ist)},
 		{Key: k, Role: brain.RoleUser, Text: "   ", Time: time.Date(2026, 1, 2, 9, 7, 0, 0, ist)},
 	}
-	got := transcript(recs, 1000)
+	got := transcript(recs, 1000, ist)
 	want := []string{"[09:05] Kullanıcı: Merhaba\n[09:06] Asistan: Selam!"}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("transcript = %q, want %q", got, want)
 	}
-	if got := transcript(nil, 1000); got != nil {
+	if got := transcript(nil, 1000, ist); got != nil {
 		t.Errorf("transcript of nothing = %q, want nil", got)
+	}
+}
+
+// TestTranscriptClockIsTheNights: the store hands records back in its own
+// zone (the database server's, the host's); the transcript tells the time
+// in the night's zone all the same.
+func TestTranscriptClockIsTheNights(t *testing.T) {
+	k := brain.ConvKey{Platform: brain.PlatformCLI, ChatID: "c", UserID: "u"}
+	at := time.Date(2026, 12, 1, 21, 40, 0, 0, time.UTC) // 00:40 on Dec 2 in Istanbul
+	tests := []struct {
+		zone   string // the night's
+		stored *time.Location
+		want   string
+	}{
+		{"Europe/Istanbul", time.UTC, "[00:40]"},
+		{"Europe/Istanbul", time.FixedZone("server", -11*3600), "[00:40]"},
+		{"Europe/Istanbul", time.FixedZone("host", 14*3600), "[00:40]"},
+		{"UTC", time.FixedZone("TRT", 3*3600), "[21:40]"},
+		{"America/Los_Angeles", time.UTC, "[13:40]"},
+		{"Pacific/Kiritimati", time.UTC, "[11:40]"},
+		{"Pacific/Pago_Pago", time.UTC, "[10:40]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.zone+"/"+tt.stored.String(), func(t *testing.T) {
+			loc, err := time.LoadLocation(tt.zone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs := []brain.Record{{Key: k, Role: brain.RoleUser, Text: "Merhaba", Time: at.In(tt.stored)}}
+			got := transcript(recs, 1000, loc)
+			if want := []string{tt.want + " Kullanıcı: Merhaba"}; !reflect.DeepEqual(got, want) {
+				t.Errorf("transcript = %q, want %q", got, want)
+			}
+		})
 	}
 }
 

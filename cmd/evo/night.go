@@ -69,7 +69,7 @@ func cmdSleep(ctx context.Context, a *app, args []string) error {
 	if strings.TrimSpace(*day) == "" {
 		*day = "dün"
 	}
-	t, ok := brain.ParseDay(strings.TrimSpace(*day), time.Now().In(loc))
+	t, ok := brain.ParseDay(strings.TrimSpace(*day), time.Now(), loc)
 	if !ok {
 		return fmt.Errorf("%w: --day %q: want dün, bugün or a past YYYY-MM-DD date", errUsage, *day)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,6 +46,110 @@ func TestSleepCommandInChatWritesTrainingData(t *testing.T) {
 	code, out, stderr = evo(t, env, "", "sleep", "--day", "bugün")
 	if code != 0 || !strings.Contains(out, "python_coder 1") {
 		t.Errorf("evo sleep: exit %d, stdout %q, stderr %s", code, out, stderr)
+	}
+}
+
+// TestSleepDayIsSleepTimezones: /sleep and evo sleep --day read "today" and
+// dates in SLEEP_TIMEZONE, whatever the host's zone (TZ). Kiritimati
+// (UTC+14) and Pago Pago (UTC-11) are 25 hours apart, so their dates
+// always differ: a day read in any one other zone fails one of them.
+func TestSleepDayIsSleepTimezones(t *testing.T) {
+	for _, zone := range []string{"Pacific/Kiritimati", "Pacific/Pago_Pago", "Europe/Istanbul"} {
+		t.Run(zone, func(t *testing.T) {
+			loc, err := time.LoadLocation(zone)
+			if err != nil {
+				t.Fatal(err)
+			}
+			today := time.Now().In(loc).Format(time.DateOnly)
+			dsn := pgtest.NewSchema(t)
+			srv := ollamatest.NewServer(t)
+			env := map[string]string{"DATABASE_URL": dsn, "OLLAMA_HOST": srv.URL(), "SLEEP_TIMEZONE": zone}
+			code, out, stderr := evo(t, env, "Merhaba\nNasılsın?\n/sleep\n/sleep "+today+"\n", "chat", "--user", "ayse")
+			if code != 0 {
+				t.Fatalf("exit %d\nstderr: %s", code, stderr)
+			}
+			if now := time.Now().In(loc).Format(time.DateOnly); now != today {
+				t.Skipf("midnight passed in %s during the test", zone)
+			}
+			want := "Gece işi tamam (" + today + "): 4 mesaj, 1 kullanıcı"
+			if strings.Count(out, want) != 2 {
+				t.Errorf("/sleep and /sleep %s in chat: want %q twice:\n%s", today, want, out)
+			}
+			for _, day := range []string{"bugün", today} {
+				code, out, stderr := evo(t, env, "", "sleep", "--day", day)
+				if code != 0 || !strings.Contains(out, want) {
+					t.Errorf("evo sleep --day %s: exit %d, stdout %q, stderr %s; want %q", day, code, out, stderr, want)
+				}
+			}
+			tomorrow := time.Now().In(loc).AddDate(0, 0, 1).Format(time.DateOnly)
+			if code, _, stderr := evo(t, env, "", "sleep", "--day", tomorrow); code == 0 || !strings.Contains(stderr, "--day") {
+				t.Errorf("evo sleep --day %s (tomorrow in %s): exit %d, stderr %q; want it refused", tomorrow, zone, code, stderr)
+			}
+		})
+	}
+}
+
+// TestNightTranscriptTellsSleepTimezonesTime: the transcript the model
+// summarizes shows clock times in SLEEP_TIMEZONE, neither the host's nor
+// the database session's (Postgres hands timestamptz back in its own
+// TimeZone). Chroma is down, so the night asks for the summary and then
+// fails to remember it.
+func TestNightTranscriptTellsSleepTimezonesTime(t *testing.T) {
+	const zone, dbZone = "Pacific/Kiritimati", "Pacific/Pago_Pago" // UTC+14, UTC-11
+	loc, err := time.LoadLocation(zone)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := url.Parse(pgtest.NewSchema(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("timezone", dbZone)
+	u.RawQuery = q.Encode()
+	srv := ollamatest.NewServer(t, ollamatest.WithModels(append(append([]string(nil), ollamatest.DefaultModels...), "bge-m3")...),
+		ollamatest.WithReply(func(req api.ChatRequest) string {
+			if isSummary(req) {
+				return `{"memories":[{"text":"Kullanıcı selam verdi.","tags":["selam"]}]}`
+			}
+			return "Tamam."
+		}))
+	env := map[string]string{"DATABASE_URL": u.String(), "OLLAMA_HOST": srv.URL(), "CHROMA_URL": "http://" + freeAddr(t),
+		"EMBED_MODEL": "bge-m3", "SLEEP_TIMEZONE": zone}
+	before := time.Now()
+	code, out, stderr := evo(t, env, "Merhaba\nNasılsın?\n/sleep\n", "chat", "--user", "ayse")
+	after := time.Now()
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if before.In(loc).Format(time.DateOnly) != after.In(loc).Format(time.DateOnly) {
+		t.Skipf("midnight passed in %s during the test", zone)
+	}
+	if !strings.Contains(out, "long-term memory unavailable") {
+		t.Fatalf("the night did not reach the memory step: %q", out)
+	}
+	var transcript string
+	for _, c := range srv.ChatRequests() {
+		if isSummary(c) {
+			transcript = c.Messages[len(c.Messages)-1].Content
+		}
+	}
+	// The clock times the messages can have, in the night's zone.
+	ok := map[string]bool{}
+	for m := before.Truncate(time.Minute); !m.After(after); m = m.Add(time.Minute) {
+		ok["["+m.In(loc).Format("15:04")+"]"] = true
+	}
+	lines := 0
+	for _, line := range strings.Split(transcript, "\n") {
+		if i := strings.Index(line, "] "); strings.HasPrefix(line, "[") && i > 0 {
+			lines++
+			if !ok[line[:i+1]] {
+				t.Errorf("transcript line %q: want a clock time of %s, one of %v", line, zone, ok)
+			}
+		}
+	}
+	if lines != 4 {
+		t.Errorf("transcript has %d timed lines, want 4:\n%s", lines, transcript)
 	}
 }
 
