@@ -20,6 +20,10 @@ type MemSpool struct {
 	mu   sync.Mutex
 	recs []brain.Record
 	puts int
+	// headGen changes when RemoveUser removes the head; seenGen is its
+	// value at the last Head, while seen.
+	headGen, seenGen uint64
+	seen             bool
 }
 
 var _ brain.Spool = (*MemSpool)(nil)
@@ -54,13 +58,20 @@ func (s *MemSpool) Head(_ context.Context) (brain.Record, bool, error) {
 	if len(s.recs) == 0 {
 		return brain.Record{}, false, nil
 	}
+	s.seenGen, s.seen = s.headGen, true
 	return clone(s.recs[0]), true, nil
 }
 
-// Pop removes the oldest record; it fails on an empty spool.
+// Pop removes the oldest record; it fails on an empty spool. When
+// RemoveUser has removed the record Head last returned, it does nothing.
 func (s *MemSpool) Pop(_ context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	stale := s.seen && s.seenGen != s.headGen
+	s.seen = false
+	if stale {
+		return nil
+	}
 	if len(s.recs) == 0 {
 		return errors.New("spool: pop: the spool is empty")
 	}
@@ -102,6 +113,9 @@ func (s *MemSpool) RemoveUser(_ context.Context, p brain.Platform, userID string
 		}
 	}
 	n := len(s.recs) - len(keep)
+	if n > 0 && (s.recs[0].Key.Platform == p && s.recs[0].Key.UserID == userID) {
+		s.headGen++
+	}
 	s.recs = keep
 	return n, nil
 }

@@ -23,6 +23,7 @@ func TestSpool(t *testing.T, open func(t *testing.T) brain.Spool) {
 		{"head does not remove and returns a copy", testSpoolHead},
 		{"has follows each conversation's waiting records", testSpoolHas},
 		{"remove user removes only that user and keeps the order", testSpoolRemoveUser},
+		{"a pop after remove user took the head removes nothing else", testSpoolRemoveHeadThenPop},
 		{"every field round-trips", testSpoolRoundTrip},
 		{"invalid records are refused", testSpoolInvalid},
 		{"concurrent puts are all kept", testSpoolConcurrentPuts},
@@ -216,6 +217,37 @@ func testSpoolRemoveUser(t *testing.T, s brain.Spool) {
 	if n, err := s.RemoveUser(ctx, brain.PlatformDiscord, aliceDC.UserID); n != 0 || err != nil {
 		t.Errorf("RemoveUser on the drained spool: got %d, %v; want 0, nil", n, err)
 	}
+}
+
+func testSpoolRemoveHeadThenPop(t *testing.T, s brain.Spool) {
+	// The replay holds the head (Head, then storing it) when /forget
+	// removes it: its Pop must not take the next user's record, which is
+	// not stored.
+	ctx := context.Background()
+	SpoolPut(t, s, SpoolRecord(alice, "a1", 1), SpoolRecord(bob, "b1", 2), SpoolRecord(bob, "b2", 3))
+	if r, ok, err := s.Head(ctx); err != nil || !ok || r.Text != "a1" {
+		t.Fatalf("Head: got %q, %v, %v; want a1", r.Text, ok, err)
+	}
+	if n, err := s.RemoveUser(ctx, alice.Platform, alice.UserID); n != 1 || err != nil {
+		t.Fatalf("RemoveUser: got %d, %v; want 1, nil", n, err)
+	}
+	if err := s.Pop(ctx); err != nil {
+		t.Fatalf("Pop of the removed head: %v", err)
+	}
+	wantTexts(t, "after Head, RemoveUser of the head's user and Pop", SpoolDrain(t, s), "b1", "b2")
+
+	// RemoveUser that leaves the head alone does not change what Pop does.
+	SpoolPut(t, s, SpoolRecord(bob, "b3", 4), SpoolRecord(alice, "a2", 5), SpoolRecord(bob, "b4", 6))
+	if r, ok, err := s.Head(ctx); err != nil || !ok || r.Text != "b3" {
+		t.Fatalf("Head: got %q, %v, %v; want b3", r.Text, ok, err)
+	}
+	if n, err := s.RemoveUser(ctx, alice.Platform, alice.UserID); n != 1 || err != nil {
+		t.Fatalf("RemoveUser: got %d, %v; want 1, nil", n, err)
+	}
+	if err := s.Pop(ctx); err != nil {
+		t.Fatalf("Pop: %v", err)
+	}
+	wantTexts(t, "after Head, RemoveUser of another user and Pop", SpoolDrain(t, s), "b4")
 }
 
 // SpoolRoundTripRecords are records with every field set, Decision both
