@@ -33,6 +33,7 @@ const (
 	DefaultEditInterval   = time.Second
 	DefaultTypingInterval = 8 * time.Second
 	DefaultMaxParts       = 10
+	DefaultShutdownGrace  = 5 * time.Second
 )
 
 // eventQueue bounds the gateway events waiting to be handled.
@@ -54,6 +55,9 @@ type Config struct {
 	MaxParts int
 	// HTTPClient replaces discordgo's REST client (20 s timeout), if set.
 	HTTPClient *http.Client
+	// ShutdownGrace is how long Run waits, once its ctx ends, for replies
+	// in flight to be delivered before it cancels them; default 5 s.
+	ShutdownGrace time.Duration
 }
 
 // Bot connects the brain to Discord. Point discordgo at the API with
@@ -65,15 +69,25 @@ type Bot struct {
 	clock  brain.Clock
 	admins map[string]bool
 
-	ran     atomic.Bool
-	events  chan func(context.Context)
-	stopped chan struct{}
+	ran    atomic.Bool
+	events chan func(context.Context)
+	// connected is closed once Run has connected; stopped once Run stops
+	// taking events (or failed to connect).
+	connected chan struct{}
+	stopped   chan struct{}
+	// replies tracks deliveries in flight (see track); Run waits for them
+	// for up to ShutdownGrace.
 	replies sync.WaitGroup
 
-	mu      sync.Mutex
-	self    string // the bot's user id
+	mu   sync.Mutex
+	self string // the bot's user id
+	// session is set once Run has connected; sendCtx outlives Run's ctx
+	// by ShutdownGrace so that replies in flight can finish.
+	session *discordgo.Session
+	sendCtx context.Context
 	appID   string
 	kinds   map[string]brain.ChatKind
+	// closing is set when Run stops taking events: no reply starts after.
 	closing bool
 	// rolesAsked is when the API was last asked for the bot's roles, by
 	// guild: the state can miss a role given after start.
@@ -88,8 +102,8 @@ func New(cfg Config, h brain.Handler, log *slog.Logger, clock brain.Clock) (*Bot
 		return nil, errors.New("discord: empty bot token")
 	case h == nil || log == nil || clock == nil:
 		return nil, errors.New("discord: nil handler, logger or clock")
-	case cfg.EditInterval < 0 || cfg.TypingInterval < 0 || cfg.MaxParts < 0:
-		return nil, errors.New("discord: negative interval or part count")
+	case cfg.EditInterval < 0 || cfg.TypingInterval < 0 || cfg.MaxParts < 0 || cfg.ShutdownGrace < 0:
+		return nil, errors.New("discord: negative interval, grace or part count")
 	}
 	if cfg.EditInterval == 0 {
 		cfg.EditInterval = DefaultEditInterval
@@ -100,6 +114,9 @@ func New(cfg Config, h brain.Handler, log *slog.Logger, clock brain.Clock) (*Bot
 	if cfg.MaxParts == 0 {
 		cfg.MaxParts = DefaultMaxParts
 	}
+	if cfg.ShutdownGrace == 0 {
+		cfg.ShutdownGrace = DefaultShutdownGrace
+	}
 	cfg.MaxParts = max(cfg.MaxParts, 2)
 	admins := map[string]bool{}
 	for _, id := range cfg.AdminIDs {
@@ -109,16 +126,20 @@ func New(cfg Config, h brain.Handler, log *slog.Logger, clock brain.Clock) (*Bot
 	}
 	return &Bot{
 		cfg: cfg, h: h, log: log, clock: clock, admins: admins,
-		events:  make(chan func(context.Context), eventQueue),
-		stopped: make(chan struct{}),
-		kinds:   map[string]brain.ChatKind{},
+		events:    make(chan func(context.Context), eventQueue),
+		connected: make(chan struct{}),
+		stopped:   make(chan struct{}),
+		sendCtx:   context.Background(),
+		kinds:     map[string]brain.ChatKind{},
 	}, nil
 }
 
 // Run connects to the gateway, registers the slash commands and answers
-// messages until ctx ends; then it waits for replies in flight to stop and
-// closes the connection. Gateway losses are retried (resuming the session)
-// and logged. A Bot runs once.
+// messages until ctx ends. Then no further event reaches the brain, and
+// the replies in flight (which run on a context that outlives ctx) get
+// ShutdownGrace to be delivered before they are cancelled; then Run closes
+// the connection. Gateway losses are retried (resuming the session) and
+// logged. A Bot runs once.
 func (b *Bot) Run(ctx context.Context) error {
 	if !b.ran.CompareAndSwap(false, true) {
 		return errors.New("discord: bot already ran")
@@ -140,30 +161,94 @@ func (b *Bot) Run(ctx context.Context) error {
 	s.AddHandler(b.onRateLimit)
 	s.AddHandler(b.onMessageCreate)
 	s.AddHandler(b.onInteractionCreate)
+	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSend()
 	if err := b.open(ctx, s); err != nil {
-		close(b.stopped)
+		b.stop()
 		return err
 	}
+	b.mu.Lock()
+	b.session, b.sendCtx = s, sendCtx
+	b.mu.Unlock()
+	close(b.connected)
 	b.log.Info("discord: connected", "user_id", b.selfID())
 	b.registerCommands(ctx, s)
-	for done := false; !done; {
+	for ctx.Err() == nil {
 		select {
 		case <-ctx.Done():
-			done = true
 		case ev := <-b.events:
+			if ctx.Err() != nil {
+				b.log.Debug("discord: shutting down; event ignored")
+				break
+			}
 			b.safely("handle event", func() { ev(ctx) })
 		}
 	}
-	b.mu.Lock()
-	b.closing = true
-	b.mu.Unlock()
-	close(b.stopped)
-	b.replies.Wait()
+	b.stop()
+	for queued := true; queued; {
+		select {
+		case <-b.events:
+			b.log.Debug("discord: shutting down; event ignored")
+		default:
+			queued = false
+		}
+	}
+	b.drain(cancelSend)
 	if err := s.Close(); err != nil {
 		return fmt.Errorf("close discord gateway: %w", err)
 	}
 	b.log.Info("discord: stopped")
 	return nil
+}
+
+// stop makes the bot take no further event or reply.
+func (b *Bot) stop() {
+	b.mu.Lock()
+	b.closing = true
+	b.mu.Unlock()
+	close(b.stopped)
+}
+
+// drain waits for the replies in flight, for up to ShutdownGrace; then it
+// cancels them with cancel and waits for them to return.
+func (b *Bot) drain(cancel context.CancelFunc) {
+	done := make(chan struct{})
+	go func() { b.replies.Wait(); close(done) }()
+	t := time.NewTimer(b.cfg.ShutdownGrace)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		b.log.Warn("discord: replies still in flight at shutdown; cancelling them", "grace", b.cfg.ShutdownGrace)
+		cancel()
+		<-done
+	}
+}
+
+// track runs f on its own goroutine, counted in b.replies, and reports
+// true; once Run stops taking events it runs nothing and reports false.
+func (b *Bot) track(what string, f func()) bool {
+	b.mu.Lock()
+	if b.closing {
+		b.mu.Unlock()
+		return false
+	}
+	// Under b.mu, so that every Add happens before Run's Wait.
+	b.replies.Add(1)
+	b.mu.Unlock()
+	go func() {
+		defer b.replies.Done()
+		b.safely(what, f)
+	}()
+	return true
+}
+
+// delivery returns the session (nil before Run connects) and the context
+// replies run on.
+func (b *Bot) delivery() (*discordgo.Session, context.Context) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.session, b.sendCtx
 }
 
 // safely runs f, logging a panic instead of crashing the service.
@@ -179,8 +264,15 @@ func (b *Bot) safely(what string, f func()) {
 // enqueue hands an event to Run's loop, in gateway order.
 func (b *Bot) enqueue(ev func(context.Context)) {
 	select {
+	case <-b.stopped:
+		b.log.Debug("discord: shutting down; event ignored")
+		return
+	default:
+	}
+	select {
 	case b.events <- ev:
 	case <-b.stopped:
+		b.log.Debug("discord: shutting down; event ignored")
 	}
 }
 
@@ -278,15 +370,21 @@ func (b *Bot) handleMessage(ctx context.Context, s *discordgo.Session, m *discor
 	b.submit(ctx, msg, channelTarget{s: s, channelID: m.ChannelID, replyTo: ref})
 }
 
-// submit starts the reply's goroutine and hands the message to the brain.
+// submit starts the reply's goroutine and hands the message to the brain,
+// unless ctx (Run's) has ended meanwhile. The reply and the brain's work
+// run on the send context, which outlives ctx by ShutdownGrace.
 func (b *Bot) submit(ctx context.Context, msg brain.Message, out target) {
+	if ctx.Err() != nil {
+		b.log.Debug("discord: shutting down; event ignored")
+		return
+	}
+	_, sendCtx := b.delivery()
 	r := newReply(b.cfg, out, b.log.With("chat_id", msg.ChatID, "message_id", msg.PlatformMessageID))
-	b.replies.Add(1)
-	go func() {
-		defer b.replies.Done()
-		b.safely("reply", func() { r.run(ctx) })
-	}()
-	b.h.Submit(ctx, msg, r)
+	if !b.track("reply", func() { r.run(sendCtx) }) {
+		b.log.Debug("discord: shutting down; event ignored")
+		return
+	}
+	b.h.Submit(sendCtx, msg, r)
 }
 
 // chatKind tells a guild channel from a thread, from the state or the API.

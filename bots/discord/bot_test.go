@@ -1,7 +1,6 @@
 package discord
 
 import (
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -26,6 +25,7 @@ func TestNew(t *testing.T) {
 		{name: "Bot prefix kept once", cfg: Config{Token: "Bot abc"}},
 		{name: "empty token", cfg: Config{Token: "  "}, wantErr: true},
 		{name: "negative interval", cfg: Config{Token: "abc", EditInterval: -time.Second}, wantErr: true},
+		{name: "negative grace", cfg: Config{Token: "abc", ShutdownGrace: -time.Second}, wantErr: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -41,6 +41,9 @@ func TestNew(t *testing.T) {
 			}
 			if got, want := b.cfg.EditInterval, DefaultEditInterval; got != want {
 				t.Errorf("EditInterval = %v, want %v", got, want)
+			}
+			if got, want := b.cfg.ShutdownGrace, DefaultShutdownGrace; got != want {
+				t.Errorf("ShutdownGrace = %v, want %v", got, want)
 			}
 		})
 	}
@@ -240,24 +243,7 @@ func TestEveryoneIsNeverPinged(t *testing.T) {
 	if got, wantPings := replies[0].Pings(e.people.ID), []string{"replied:" + e.people.ID}; !slices.Equal(got, wantPings) {
 		t.Errorf("reply pings %v, want only %v", got, wantPings)
 	}
-	reqs := fake.Snapshot().RequestsTo("", "/channels/"+ch.ID+"/messages")
-	if len(reqs) == 0 {
-		t.Fatal("no message requests recorded")
-	}
-	for _, r := range reqs {
-		var body struct {
-			AllowedMentions *struct {
-				Parse *[]string `json:"parse"`
-				Roles []string  `json:"roles"`
-			} `json:"allowed_mentions"`
-		}
-		if err := json.Unmarshal(r.Body, &body); err != nil {
-			t.Fatalf("%s %s: %v", r.Method, r.Path, err)
-		}
-		if body.AllowedMentions == nil || body.AllowedMentions.Parse == nil || len(*body.AllowedMentions.Parse) != 0 || len(body.AllowedMentions.Roles) != 0 {
-			t.Errorf("%s %s carries allowed_mentions %s, want parse [] and no roles", r.Method, r.Path, r.Body)
-		}
-	}
+	checkNoPings(t, fake.Snapshot().RequestsTo("", "/channels/"+ch.ID+"/messages"))
 }
 
 func TestNoLoopOnBotMessages(t *testing.T) {
@@ -419,9 +405,16 @@ func TestSlashCommands(t *testing.T) {
 	if msgs := e.brain.got(); msgs[1].ChatKind != brain.ChatPrivate {
 		t.Errorf("DM command chat kind = %s, want private", msgs[1].ChatKind)
 	}
-	for _, r := range v.RequestsTo("", "/webhooks/") {
-		if !strings.Contains(string(r.Body), `"allowed_mentions":{"parse":[]`) {
-			t.Errorf("%s %s carries %s, want allowed_mentions with parse []", r.Method, r.Path, r.Body)
+	// Only this test's interactions: other tests share the fake.
+	for _, tok := range []string{it.Token, help.Token} {
+		reqs := v.RequestsTo("", "/webhooks/"+e.user.ID+"/"+tok)
+		if len(reqs) == 0 {
+			t.Errorf("no webhook requests for interaction token %s", tok)
+		}
+		for _, r := range reqs {
+			if r.Method != "DELETE" && !strings.Contains(string(r.Body), `"allowed_mentions":{"parse":[]`) {
+				t.Errorf("%s %s carries %s, want allowed_mentions with parse []", r.Method, r.Path, r.Body)
+			}
 		}
 	}
 }

@@ -3,6 +3,7 @@ package discord
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -35,7 +36,9 @@ func TestMain(m *testing.M) {
 type script struct {
 	deltas []string
 	gap    time.Duration
-	final  brain.Reply
+	// hold, if set, delays Done until it is closed (or Submit's ctx ends).
+	hold  <-chan struct{}
+	final brain.Reply
 }
 
 // fakeBrain is a hand-written brain.Handler: it records messages and
@@ -65,6 +68,14 @@ func (f *fakeBrain) Submit(ctx context.Context, m brain.Message, s brain.Sink) {
 				}
 			}
 			s.Delta(d)
+		}
+		if sc.hold != nil {
+			select {
+			case <-sc.hold:
+			case <-ctx.Done():
+				s.Done(brain.Reply{Kind: brain.ReplyError, Text: "iptal"})
+				return
+			}
 		}
 		s.Done(sc.final)
 	}()
@@ -130,11 +141,27 @@ type env struct {
 	brain  *fakeBrain
 	logs   *lockedBuffer
 	people discordtest.User
+	bot    *Bot
+
+	// Set by run.
+	cancel context.CancelFunc // ends Run's ctx
+	done   chan error         // receives Run's result
+	ran    bool               // Run's result was received
+	runErr error
 }
 
 // startBot registers a bot account and its channels, runs a Bot and waits
 // until it is connected and has registered its commands. Cleanup stops it.
 func startBot(t *testing.T, cfg Config, answer func(brain.Message) script, channels ...discordtest.Channel) *env {
+	t.Helper()
+	e := newEnv(t, cfg, answer, channels...)
+	e.run()
+	return e
+}
+
+// newEnv registers a bot account and its channels and builds a Bot that
+// run starts.
+func newEnv(t *testing.T, cfg Config, answer func(brain.Message) script, channels ...discordtest.Channel) *env {
 	t.Helper()
 	e := &env{t: t, token: "tok-" + fake.NewID(), guild: fake.NewID(), logs: &lockedBuffer{},
 		brain: &fakeBrain{answer: answer}}
@@ -153,27 +180,96 @@ func startBot(t *testing.T, cfg Config, answer func(brain.Message) script, chann
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
+	e.bot = bot
+	return e
+}
+
+// run starts Run and waits until the bot is connected and has registered
+// its commands. Cleanup stops it.
+func (e *env) run() {
+	e.t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- bot.Run(ctx) }()
-	t.Cleanup(func() {
+	e.cancel, e.done = cancel, make(chan error, 1)
+	go func() { e.done <- e.bot.Run(ctx) }()
+	e.t.Cleanup(func() {
 		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Errorf("Run did not return after cancel")
+		if returned, err := e.waitRun(15 * time.Second); !returned {
+			e.t.Errorf("Run did not return after cancel")
+		} else if err != nil {
+			e.t.Errorf("Run: %v", err)
 		}
-		if t.Failed() {
-			t.Logf("bot log:\n%s", e.logs.String())
+		if e.t.Failed() {
+			e.t.Logf("bot log:\n%s", e.logs.String())
 		}
 	})
 	e.wait("connected with commands registered", func(v discordtest.View) bool {
 		return v.Sessions[e.token].Connected && len(v.Commands[e.user.ID]) > 0
 	})
-	return e
+}
+
+// waitRun waits up to d for Run to return and reports whether it did and
+// its error.
+func (e *env) waitRun(d time.Duration) (returned bool, err error) {
+	e.t.Helper()
+	if e.ran {
+		return true, e.runErr
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case err := <-e.done:
+		e.ran, e.runErr = true, err
+		return true, err
+	case <-t.C:
+		return false, nil
+	}
+}
+
+// waitClosed waits up to 10 s for ch to be closed.
+func waitClosed(t *testing.T, what string, ch <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("waiting until %s: timed out", what)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+		if time.Now().After(deadline) {
+			t.Fatalf("waiting until %s: timed out", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// checkNoPings fails the test for any recorded request that does not
+// carry allowed_mentions with an empty parse list and no roles.
+func checkNoPings(t *testing.T, reqs []discordtest.Request) {
+	t.Helper()
+	if len(reqs) == 0 {
+		t.Fatal("no message requests recorded")
+	}
+	for _, r := range reqs {
+		if r.Method == "DELETE" {
+			continue
+		}
+		var body struct {
+			AllowedMentions *struct {
+				Parse *[]string `json:"parse"`
+				Roles []string  `json:"roles"`
+			} `json:"allowed_mentions"`
+		}
+		if err := json.Unmarshal(r.Body, &body); err != nil {
+			t.Fatalf("%s %s: %v", r.Method, r.Path, err)
+		}
+		if body.AllowedMentions == nil || body.AllowedMentions.Parse == nil || len(*body.AllowedMentions.Parse) != 0 || len(body.AllowedMentions.Roles) != 0 {
+			t.Errorf("%s %s carries allowed_mentions %s, want parse [] and no roles", r.Method, r.Path, r.Body)
+		}
+	}
 }
 
 func (e *env) addChannel(c discordtest.Channel) {
@@ -218,6 +314,17 @@ func (e *env) post(p discordtest.Post) discordtest.Message {
 		e.t.Fatalf("post: %v", err)
 	}
 	return m
+}
+
+// requests returns the REST requests this bot made.
+func (e *env) requests() []discordtest.Request {
+	var out []discordtest.Request
+	for _, r := range fake.Snapshot().Requests {
+		if r.Auth == "Bot "+e.token {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 // mention is the markup of a mention of the bot.

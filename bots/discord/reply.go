@@ -3,6 +3,7 @@ package discord
 import (
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -35,6 +36,9 @@ type target interface {
 	send(ctx context.Context, i int, content string) (string, error)
 	edit(ctx context.Context, id, content string) error
 	remove(ctx context.Context, id string) error
+	// placeholder is the id of the message start shows before any part
+	// is sent, "" when there is none.
+	placeholder() string
 }
 
 // sent is a message of the reply as Discord shows it.
@@ -179,13 +183,36 @@ func (r *reply) show(ctx context.Context, parts []string, final bool) {
 	r.msgs = r.msgs[:min(len(parts), len(r.msgs))]
 }
 
-// finish delivers the exact final text.
+// finish delivers the exact final text, or removes what was shown when
+// there is nothing to send (brain.ReplyNone).
 func (r *reply) finish(ctx context.Context, rep brain.Reply) {
+	if rep.Kind == brain.ReplyNone {
+		r.clear(ctx)
+		return
+	}
 	parts := r.parts(rep.Text)
 	if len(parts) == 0 {
 		parts = []string{msgNoAnswer}
 	}
 	r.show(ctx, parts, true)
+}
+
+// clear removes every message the reply showed, the placeholder included.
+func (r *reply) clear(ctx context.Context) {
+	ids := make([]string, 0, len(r.msgs)+1)
+	for _, m := range r.msgs {
+		ids = append(ids, m.id)
+	}
+	if p := r.out.placeholder(); p != "" && !slices.Contains(ids, p) {
+		ids = append(ids, p)
+	}
+	r.log.Debug("discord: nothing to send (a message handled already)", "removed", len(ids))
+	for _, id := range ids {
+		if err := r.out.remove(ctx, id); err != nil && ctx.Err() == nil {
+			r.log.Error("discord: remove reply", "err", err)
+		}
+	}
+	r.msgs = nil
 }
 
 // channelTarget posts a reply in a channel, answering the user's message.
@@ -224,6 +251,8 @@ func (t channelTarget) remove(ctx context.Context, id string) error {
 	return t.s.ChannelMessageDelete(t.channelID, id, discordgo.WithContext(ctx))
 }
 
+func (t channelTarget) placeholder() string { return "" }
+
 // interactionTarget answers a slash command: a deferred response, then
 // the first part as the response and the rest as follow-ups.
 type interactionTarget struct {
@@ -241,6 +270,9 @@ func (t interactionTarget) start(ctx context.Context) error {
 }
 
 func (t interactionTarget) typing(context.Context) error { return nil }
+
+// placeholder is the deferred response ("EVO is thinking…").
+func (t interactionTarget) placeholder() string { return original }
 
 func (t interactionTarget) send(ctx context.Context, i int, content string) (string, error) {
 	if i == 0 {

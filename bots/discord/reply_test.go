@@ -23,6 +23,9 @@ type recTarget struct {
 	order    []string
 	next     int
 	failSend int // fail sends of this part index (-1: never)
+	// ph is the placeholder's id, "" for none; the first send reuses it,
+	// as an interaction's deferred response becomes its first part.
+	ph string
 }
 
 func newRecTarget() *recTarget { return &recTarget{msgs: map[string]string{}, failSend: -1} }
@@ -44,6 +47,9 @@ func (r *recTarget) send(_ context.Context, i int, content string) (string, erro
 	}
 	r.next++
 	id := fmt.Sprint(r.next)
+	if i == 0 && r.ph != "" {
+		id = r.ph
+	}
 	r.msgs[id] = content
 	r.order = append(r.order, id)
 	r.ops = append(r.ops, fmt.Sprintf("send %d", i))
@@ -68,6 +74,15 @@ func (r *recTarget) remove(_ context.Context, id string) error {
 	r.order = slices.DeleteFunc(r.order, func(o string) bool { return o == id })
 	r.ops = append(r.ops, "remove "+id)
 	return nil
+}
+
+func (r *recTarget) placeholder() string { return r.ph }
+
+// log returns the operations so far.
+func (r *recTarget) log() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.ops)
 }
 
 // shown returns the live messages' contents in order.
@@ -207,5 +222,64 @@ func TestPanicInReplyIsContained(t *testing.T) {
 	b.replies.Wait()
 	if !strings.Contains(logs.String(), "panic") {
 		t.Errorf("log = %q, want the panic reported", logs.String())
+	}
+}
+
+func TestReplyNoneShowsNothing(t *testing.T) {
+	long := strings.Repeat("düşünüyorum ", 200) // two parts
+	tests := []struct {
+		name        string
+		placeholder string
+		deltas      []string
+		// wantShown is how many messages must show before Done.
+		wantShown  int
+		wantRemove []string
+	}{
+		{name: "nothing streamed", wantRemove: nil},
+		{name: "streamed part removed", deltas: []string{"Düşünü", "yorum"}, wantShown: 1, wantRemove: []string{"remove 1"}},
+		{name: "streamed parts removed", deltas: []string{long}, wantShown: 2, wantRemove: []string{"remove 1", "remove 2"}},
+		{name: "placeholder removed", placeholder: "@ph", wantRemove: []string{"remove @ph"}},
+		{name: "placeholder that became the first part removed once", placeholder: "@ph", deltas: []string{"Düşünü"},
+			wantShown: 1, wantRemove: []string{"remove @ph"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out := newRecTarget()
+			out.ph = tt.placeholder
+			r := newReply(testConfig(), out, discardLogger())
+			done := make(chan struct{})
+			go func() { r.run(context.Background()); close(done) }()
+			for _, d := range tt.deltas {
+				r.Delta(d)
+			}
+			waitFor(t, fmt.Sprintf("%d messages show", tt.wantShown), func() bool {
+				return len(out.shown()) == tt.wantShown && (tt.wantShown == 0 || out.shown()[tt.wantShown-1] != "")
+			})
+			if tt.wantShown > 0 {
+				want := strings.Join(tt.deltas, "")
+				waitFor(t, "the stream shows", func() bool { return strings.Join(out.shown(), "") == want })
+			}
+			r.Done(brain.Reply{Kind: brain.ReplyNone})
+			waitClosed(t, "the reply finishes", done)
+			if got := out.shown(); len(got) != 0 {
+				t.Errorf("shown %q after ReplyNone, want nothing", got)
+			}
+			var removes []string
+			sends := 0
+			for _, op := range out.log() {
+				switch {
+				case strings.HasPrefix(op, "remove "):
+					removes = append(removes, op)
+				case strings.HasPrefix(op, "send "):
+					sends++
+				}
+			}
+			if !slices.Equal(removes, tt.wantRemove) {
+				t.Errorf("removes = %q, want %q", removes, tt.wantRemove)
+			}
+			if sends != tt.wantShown {
+				t.Errorf("sent %d messages, want %d (the streamed ones only)", sends, tt.wantShown)
+			}
+		})
 	}
 }

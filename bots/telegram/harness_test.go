@@ -2,6 +2,7 @@ package telegram
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -109,10 +110,35 @@ type env struct {
 	srv    *telegramtest.Server
 	bot    *Bot
 	sleeps *sleeps
+
+	cancel context.CancelFunc // ends Run's ctx
+	runErr chan error
+	once   sync.Once
+	err    error
+}
+
+// stop ends Run's ctx and returns what Run returned (once it has).
+func (e *env) stop() error {
+	e.cancel()
+	e.once.Do(func() {
+		select {
+		case e.err = <-e.runErr:
+		case <-time.After(10 * time.Second):
+			e.err = errors.New("Run did not return after cancel")
+		}
+	})
+	return e.err
 }
 
 // start runs a Bot against a fresh fake Bot API until the test ends.
 func start(t *testing.T, h testHandler, configure func(*Config)) *env {
+	t.Helper()
+	return startWith(t, h, configure, nil)
+}
+
+// startWith is start with a hook that sees the Bot and Run's cancel
+// before Run starts.
+func startWith(t *testing.T, h testHandler, configure func(*Config), prepare func(b *Bot, cancel context.CancelFunc)) *env {
 	t.Helper()
 	srv := telegramtest.NewServer(telegramtest.DefaultToken, botName)
 	srv.PollWait = 200 * time.Millisecond
@@ -138,17 +164,14 @@ func start(t *testing.T, h testHandler, configure func(*Config)) *env {
 		t.Fatalf("New: %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- b.Run(ctx) }()
+	if prepare != nil {
+		prepare(b, cancel)
+	}
+	e := &env{srv: srv, bot: b, sleeps: sl, cancel: cancel, runErr: make(chan error, 1)}
+	go func() { e.runErr <- b.Run(ctx) }()
 	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(10 * time.Second):
-			t.Errorf("Run did not return after cancel")
+		if err := e.stop(); err != nil {
+			t.Errorf("Run: %v", err)
 		}
 		h.wait()
 		srv.Close()
@@ -161,7 +184,18 @@ func start(t *testing.T, h testHandler, configure func(*Config)) *env {
 		method = "setWebhook"
 	}
 	waitFor(t, "the bot to start", func() bool { return len(srv.Calls(method)) > 0 })
-	return &env{srv: srv, bot: b, sleeps: sl}
+	return e
+}
+
+// holds checks that cond stays true for d (for what must not happen,
+// such as a confirmation while a handler is blocked).
+func holds(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(d); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		if !cond() {
+			t.Fatalf("%s: no longer holds", what)
+		}
+	}
 }
 
 // waitFor polls cond until it holds or 10 s pass.

@@ -15,7 +15,8 @@ const emptyReply = "(Boş bir cevap oluştu; lütfen tekrar dener misin?)"
 // signal; a goroutine (run) shows the reply: "typing…" until the first
 // words, a first message as soon as they arrive, edits as more arrive (at
 // the pace the pacer allows: one per EditInterval per chat), and at Done
-// the exact final text, in as many messages as it needs.
+// the exact final text, in as many messages as it needs. A final reply of
+// kind brain.ReplyNone sends nothing and deletes what was shown.
 type reply struct {
 	b     *Bot
 	to    target
@@ -63,7 +64,11 @@ func (r *reply) run(ctx context.Context) {
 		case <-r.Changed():
 		}
 		if _, final := r.Snapshot(); final != nil {
-			r.finish(ctx, final.Text)
+			if final.Kind == brain.ReplyNone {
+				r.withdraw(ctx)
+			} else {
+				r.finish(ctx, final.Text)
+			}
 			return
 		}
 		if err := r.stream(ctx); err != nil {
@@ -135,6 +140,20 @@ func (r *reply) finish(ctx context.Context, final string) {
 		}
 	}
 	r.shown = r.shown[:min(len(parts), len(r.shown))]
+}
+
+// withdraw deletes every message the reply has shown: the brain answered
+// brain.ReplyNone (a redelivered message, answered already).
+func (r *reply) withdraw(ctx context.Context) {
+	for len(r.shown) > 0 {
+		if err := r.b.pace(ctx, r.to); err != nil {
+			return
+		}
+		if err := r.b.remove(ctx, r.to, r.shown[0].id); err != nil && r.stop(err) {
+			return
+		}
+		r.shown = r.shown[1:]
+	}
 }
 
 // show makes message i display html: an edit when it exists, else a new

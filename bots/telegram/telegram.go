@@ -18,6 +18,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	tgbot "github.com/go-telegram/bot"
@@ -66,7 +67,9 @@ type Config struct {
 	// is delivered as final (default 10m): a guard against a lost Done.
 	MaxReplyTime time.Duration
 	// ShutdownGrace is how long Run waits, once ctx ends, for replies in
-	// flight to be delivered (default 5s).
+	// flight to be delivered (default 5s). Replies are sent on a context of
+	// their own, which Run's ctx does not cancel: only the end of the grace
+	// does.
 	ShutdownGrace time.Duration
 	// Sleep waits d or until ctx ends; nil uses a timer. Tests inject it
 	// to see and shorten waits such as retry_after.
@@ -119,13 +122,24 @@ type Bot struct {
 	admins map[int64]bool
 	secret string
 
+	http tgbot.HttpClient // for getUpdates (the library sends the rest)
+	seen *idSet           // update ids handled, to drop redeliveries
+
 	me models.User // set by Run before the first update
 
-	// replies tracks deliveries in flight; sendCtx outlives Run's ctx by
-	// ShutdownGrace so that they can finish.
-	replies sync.WaitGroup
-	sendCtx context.Context
+	// replies tracks deliveries in flight (inflight counts them); sendCtx
+	// outlives Run's ctx by ShutdownGrace so that they can finish. Once
+	// closed (Run is waiting for them), no new delivery starts.
+	replies    sync.WaitGroup
+	inflight   atomic.Int64
+	mu         sync.Mutex
+	closed     bool
+	sendCtx    context.Context
+	cancelSend context.CancelFunc
 }
+
+// allowedUpdates are the update types the adapter asks Telegram for.
+var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateEditedMessage}
 
 // New checks cfg and builds the adapter; it does no I/O (Run does).
 func New(cfg Config, h brain.Handler, log *slog.Logger, clock brain.Clock) (*Bot, error) {
@@ -146,11 +160,14 @@ func New(cfg Config, h brain.Handler, log *slog.Logger, clock brain.Clock) (*Bot
 	}
 	b := &Bot{
 		cfg: cfg, h: h, log: log, clock: clock,
-		pacer:   newPacer(cfg.EditInterval, cfg.GroupPerMinute, cfg.GlobalPerSecond),
-		admins:  map[int64]bool{},
-		secret:  cfg.WebhookSecret,
-		sendCtx: context.Background(),
+		pacer:  newPacer(cfg.EditInterval, cfg.GroupPerMinute, cfg.GlobalPerSecond),
+		admins: map[int64]bool{},
+		secret: cfg.WebhookSecret,
+		seen:   newIDSet(recentUpdates),
 	}
+	client := &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}
+	b.http = client
+	b.sendCtx, b.cancelSend = context.WithCancel(context.Background())
 	for _, id := range cfg.AdminIDs {
 		b.admins[id] = true
 	}
@@ -162,16 +179,11 @@ func New(cfg Config, h brain.Handler, log *slog.Logger, clock brain.Clock) (*Bot
 	opts := []tgbot.Option{
 		tgbot.WithServerURL(strings.TrimRight(cfg.APIURL, "/")),
 		tgbot.WithSkipGetMe(),
-		tgbot.WithHTTPClient(cfg.PollTimeout, &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}),
-		tgbot.WithDefaultHandler(b.onUpdate),
-		// One worker, handlers in its goroutine: updates reach the brain
-		// in the order Telegram sent them; onUpdate never blocks.
-		tgbot.WithNotAsyncHandlers(),
+		// The library only sends: the adapter receives updates itself
+		// (poll.go, webhook.go), so that an update is confirmed only once
+		// it is handled.
+		tgbot.WithHTTPClient(cfg.PollTimeout, client),
 		tgbot.WithErrorsHandler(func(err error) { b.log.Warn("telegram client", "err", err) }),
-		tgbot.WithAllowedUpdates(tgbot.AllowedUpdates{models.AllowedUpdateMessage, models.AllowedUpdateEditedMessage}),
-	}
-	if b.secret != "" {
-		opts = append(opts, tgbot.WithWebhookSecretToken(b.secret))
 	}
 	tg, err := tgbot.New(cfg.Token, opts...)
 	if err != nil {
@@ -194,7 +206,11 @@ func checkURL(raw string) error {
 
 // Run connects, registers the commands, and handles updates until ctx
 // ends; then it gives replies in flight ShutdownGrace to finish. It
-// returns an error only when it cannot start.
+// returns an error only when it cannot start. Call it once.
+//
+// Updates reach the brain one at a time, in Telegram's order, and none
+// after ctx ends. Replies are not cut by ctx: they run on their own
+// context until they finish or ShutdownGrace passes.
 func (b *Bot) Run(ctx context.Context) error {
 	me, err := b.connect(ctx)
 	if err != nil {
@@ -205,26 +221,33 @@ func (b *Bot) Run(ctx context.Context) error {
 	if err := b.registerCommands(ctx); err != nil {
 		b.log.Warn("telegram setMyCommands failed", "err", err)
 	}
-	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))
-	defer cancelSend()
-	b.sendCtx = sendCtx
-
 	if b.cfg.WebhookURL != "" {
 		err = b.runWebhook(ctx)
 	} else {
 		err = b.runPolling(ctx)
 	}
+	b.drain()
+	return err
+}
 
+// drain stops new deliveries and waits up to ShutdownGrace for those in
+// flight, then cancels what is left.
+func (b *Bot) drain() {
+	defer b.cancelSend()
+	b.mu.Lock()
+	b.closed = true
+	b.mu.Unlock()
 	done := make(chan struct{})
 	go func() { b.replies.Wait(); close(done) }()
+	grace := time.NewTimer(b.cfg.ShutdownGrace)
+	defer grace.Stop()
 	select {
 	case <-done:
-	case <-time.After(b.cfg.ShutdownGrace):
-		b.log.Warn("telegram replies still in flight at shutdown; cancelling them")
-		cancelSend()
+	case <-grace.C:
+		b.log.Warn("telegram replies still in flight at shutdown; cancelling them", "replies", b.inflight.Load())
+		b.cancelSend()
 		<-done
 	}
-	return err
 }
 
 // connect calls getMe until Telegram answers: a service started before
@@ -256,7 +279,7 @@ func (b *Bot) runPolling(ctx context.Context) error {
 		return fmt.Errorf("telegram deleteWebhook: %w", err)
 	}
 	b.log.Info("telegram long polling", "api", b.cfg.APIURL)
-	b.tg.Start(ctx)
+	b.poll(ctx)
 	return nil
 }
 

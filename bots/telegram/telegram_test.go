@@ -247,9 +247,15 @@ func TestGroupAddressing(t *testing.T) {
 	}
 }
 
+// lastAnswered reports whether the bot has answered text in the group.
+// Replies run side by side, so the answer need not be the last message.
 func lastAnswered(e *env, text string) bool {
-	msgs := e.srv.BotMessages(group.ID)
-	return len(msgs) > 0 && msgs[len(msgs)-1].Visible == text
+	for _, m := range e.srv.BotMessages(group.ID) {
+		if m.Visible == text {
+			return true
+		}
+	}
+	return false
 }
 
 func TestGroupContextIsPerUser(t *testing.T) {

@@ -8,7 +8,6 @@ import (
 	"time"
 	"unicode/utf16"
 
-	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
 
 	"github.com/evo-tr/evo/brain"
@@ -20,9 +19,11 @@ const (
 	emptyMentionTR = "Buradayım! Sorunu ya da isteğini yazman yeterli."
 )
 
-// onUpdate handles one update in the order Telegram sent it. It never
-// blocks on the network or the brain: replies run in their own goroutines.
-func (b *Bot) onUpdate(ctx context.Context, _ *tgbot.Bot, u *models.Update) {
+// onUpdate handles one update in the order Telegram sent it. It returns
+// once the brain has taken the message (Submit stores it before it
+// returns), and never waits for the network: replies run in their own
+// goroutines.
+func (b *Bot) onUpdate(ctx context.Context, u *models.Update) {
 	defer func() {
 		if p := recover(); p != nil {
 			b.log.Error("telegram update handler panicked", "update_id", u.ID, "panic", p)
@@ -259,11 +260,21 @@ func (b *Bot) notify(to target, quote int, text string) {
 }
 
 // spawn runs fn in a goroutine that Run waits for at shutdown; a panic is
-// logged, never fatal.
-func (b *Bot) spawn(what string, fn func()) {
+// logged, never fatal. Once Run has stopped waiting for deliveries, fn is
+// not run and spawn reports false.
+func (b *Bot) spawn(what string, fn func()) bool {
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		b.log.Warn("telegram " + what + " after shutdown; dropped")
+		return false
+	}
 	b.replies.Add(1)
+	b.inflight.Add(1)
+	b.mu.Unlock()
 	go func() {
 		defer b.replies.Done()
+		defer b.inflight.Add(-1)
 		defer func() {
 			if p := recover(); p != nil {
 				b.log.Error("telegram "+what+" panicked", "panic", p)
@@ -271,4 +282,5 @@ func (b *Bot) spawn(what string, fn func()) {
 		}()
 		fn()
 	}()
+	return true
 }

@@ -277,6 +277,7 @@ func (s *Server) webhookLocked(method string, p []string, r *http.Request, body 
 			return s.editMessageLocked(m, body)
 		case http.MethodDelete:
 			m.Deleted = true
+			s.notifyLocked()
 			return noContent()
 		}
 	}

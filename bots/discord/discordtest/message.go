@@ -271,3 +271,25 @@ func (s *Server) echoLocked(event string, m *Message) {
 	// An error means the bot never connected: nothing to echo to.
 	_ = s.deliverLocked(c, event, m)
 }
+
+// Delete deletes a message as its author would, and dispatches
+// MESSAGE_DELETE to the bot that sees the channel, if it is connected.
+func (s *Server) Delete(id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.byID[id]
+	if !ok || m.Deleted {
+		return fmt.Errorf("delete: unknown message %s", id)
+	}
+	m.Deleted = true
+	s.notifyLocked()
+	c := s.channels[m.ChannelID]
+	if b, ok := s.bots[c.Bot]; !ok || b.session == nil {
+		return nil
+	}
+	data := map[string]any{"id": m.ID, "channel_id": m.ChannelID}
+	if m.GuildID != "" {
+		data["guild_id"] = m.GuildID
+	}
+	return s.dispatchLocked(c.Bot, "MESSAGE_DELETE", data)
+}

@@ -240,6 +240,7 @@ func (s *Server) channelLocked(b *botAccount, method, id string, rest []string, 
 			return s.editMessageLocked(m, body)
 		case http.MethodDelete:
 			m.Deleted = true
+			s.notifyLocked()
 			return noContent()
 		}
 	}
@@ -252,6 +253,9 @@ type messageBody struct {
 	AllowedMentions *AllowedMentions `json:"allowed_mentions"`
 	Reference       *struct {
 		MessageID string `json:"message_id"`
+		// FailIfNotExists false sends the message without a reference
+		// when the referenced one is unknown; left out, Discord fails.
+		FailIfNotExists *bool `json:"fail_if_not_exists"`
 	} `json:"message_reference"`
 	Embeds []json.RawMessage `json:"embeds"`
 }
@@ -289,10 +293,12 @@ func (s *Server) createMessageLocked(b *botAccount, c Channel, body []byte) (rep
 	}
 	if mb.Reference != nil {
 		ref, found := s.byID[mb.Reference.MessageID]
-		if !found || ref.ChannelID != c.ID {
+		switch {
+		case found && ref.ChannelID == c.ID && !ref.Deleted:
+			m.Reference = ref.ID
+		case mb.Reference.FailIfNotExists == nil || *mb.Reference.FailIfNotExists:
 			return reply{}, formError("message_reference", "MESSAGE_REFERENCE_UNKNOWN_MESSAGE", "Unknown message")
 		}
-		m.Reference = ref.ID
 	}
 	s.storeLocked(m)
 	s.echoLocked("MESSAGE_CREATE", m)

@@ -208,3 +208,59 @@ func TestPings(t *testing.T) {
 		})
 	}
 }
+
+func TestMessageReference(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	s.AddBot("tok", User{ID: "10", Username: "evo"})
+	s.AddChannel(Channel{ID: "20", Type: ChannelGuildText, GuildID: "30", Bot: "tok"})
+	s.AddChannel(Channel{ID: "21", Type: ChannelGuildText, GuildID: "30", Bot: "tok"})
+	stored := func(channel string) string {
+		t.Helper()
+		_, _, body := do(t, s, "POST", "channels/"+channel+"/messages", "tok", map[string]any{"content": "kullanıcı"})
+		return body["id"].(string)
+	}
+	live, other, gone := stored("20"), stored("21"), stored("20")
+	if status, _, _ := do(t, s, "DELETE", "channels/20/messages/"+gone, "tok", nil); status != 204 {
+		t.Fatalf("delete status = %d, want 204", status)
+	}
+	no, yes := false, true
+	tests := []struct {
+		name       string
+		id         string
+		fail       *bool
+		wantStatus int
+		wantRef    string
+	}{
+		{name: "live message", id: live, wantStatus: 200, wantRef: live},
+		{name: "unknown, fail left out", id: "1", wantStatus: 400},
+		{name: "unknown, fail true", id: "1", fail: &yes, wantStatus: 400},
+		{name: "unknown, fail false", id: "1", fail: &no, wantStatus: 200},
+		{name: "deleted, fail left out", id: gone, wantStatus: 400},
+		{name: "deleted, fail false", id: gone, fail: &no, wantStatus: 200},
+		{name: "other channel, fail false", id: other, fail: &no, wantStatus: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ref := map[string]any{"message_id": tt.id}
+			if tt.fail != nil {
+				ref["fail_if_not_exists"] = *tt.fail
+			}
+			status, _, body := do(t, s, "POST", "channels/20/messages", "tok",
+				map[string]any{"content": "cevap", "message_reference": ref})
+			if status != tt.wantStatus {
+				t.Fatalf("status = %d, want %d (%v)", status, tt.wantStatus, body)
+			}
+			if status != 200 {
+				return
+			}
+			m, ok := s.Snapshot().Message(body["id"].(string))
+			if !ok {
+				t.Fatal("message not stored")
+			}
+			if got, want := m.Reference, tt.wantRef; got != want {
+				t.Errorf("reference = %q, want %q", got, want)
+			}
+		})
+	}
+}

@@ -64,6 +64,7 @@ type Server struct {
 	blocked    map[int64]bool
 	updates    []models.Update
 	nextUpdate int64
+	offsets    []int64 // of every getUpdates call, 0 when it had none
 	notify     chan struct{}
 	nextMsgID  map[int64]int
 	messages   map[int64][]*Message // by chat, in send order (users' and the bot's)
@@ -143,6 +144,14 @@ func (s *Server) Calls(method string) []Call {
 		}
 	}
 	return out
+}
+
+// Offsets returns the offset of every getUpdates call received, oldest
+// first; 0 stands for a call without one.
+func (s *Server) Offsets() []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]int64(nil), s.offsets...)
 }
 
 // Commands returns the commands last registered with setMyCommands.

@@ -6,6 +6,7 @@ import (
 	"mime/multipart"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -231,5 +232,55 @@ func TestParseHTML(t *testing.T) {
 		if (err == nil) != tt.ok || got != tt.want {
 			t.Errorf("ParseHTML(%q) = %q, %v; want %q, ok=%v", tt.in, got, err, tt.want, tt.ok)
 		}
+	}
+}
+
+func TestOffsetsConfirmAndResends(t *testing.T) {
+	s := newServer(t)
+	s.PollWait = 5 * time.Second // timeout 0 must not wait for it
+	u := models.User{ID: 5, FirstName: "A"}
+	first := s.PostTwice(models.Message{Chat: models.Chat{ID: 5}, From: &u, Text: "bir"})
+	s.Post(models.Message{Chat: models.Chat{ID: 5}, From: &u, Text: "iki"})
+	ids := func(r reply) []int64 {
+		t.Helper()
+		var ups []models.Update
+		if err := json.Unmarshal(r.Result, &ups); err != nil {
+			t.Fatal(err)
+		}
+		var out []int64
+		for _, u := range ups {
+			out = append(out, u.ID)
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		params map[string]string
+		want   []int64
+	}{
+		{name: "no offset: oldest unconfirmed, the resend included", params: map[string]string{"timeout": "0"}, want: []int64{1, 1, 2}},
+		{name: "offset 1 confirms nothing", params: map[string]string{"offset": "1", "timeout": "0"}, want: []int64{1, 1, 2}},
+		{name: "offset 2 confirms both copies", params: map[string]string{"offset": "2", "timeout": "0"}, want: []int64{2}},
+		{name: "a lower offset never brings a confirmed update back", params: map[string]string{"offset": "1", "timeout": "0"}, want: []int64{2}},
+		{name: "limit", params: map[string]string{"offset": "2", "limit": "1", "timeout": "0"}, want: []int64{2}},
+		{name: "offset 3 confirms all", params: map[string]string{"offset": "3", "timeout": "0"}, want: nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Now()
+			got := ids(post(t, s, "getUpdates", "json", tt.params))
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("update ids = %v, want %v", got, tt.want)
+			}
+			if waited := time.Since(start); waited > 2*time.Second {
+				t.Errorf("timeout 0 answered after %v, want at once", waited)
+			}
+		})
+	}
+	if got, want := s.Offsets(), []int64{0, 1, 2, 1, 2, 3}; !slices.Equal(got, want) {
+		t.Errorf("Offsets() = %v, want %v", got, want)
+	}
+	if first.ID == 0 {
+		t.Errorf("PostTwice returned a message without an id")
 	}
 }

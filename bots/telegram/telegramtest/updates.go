@@ -69,11 +69,32 @@ func (s *Server) Record(m models.Message) models.Update {
 
 // Queue queues an update for getUpdates, giving it the next update id.
 func (s *Server) Queue(u models.Update) int64 {
+	return s.queue(u, 1)
+}
+
+// QueueTwice queues an update for getUpdates twice under one new update
+// id, as Telegram may send an update again when it is not sure it was
+// received: both copies come in the same answer, and one offset past the
+// id confirms both.
+func (s *Server) QueueTwice(u models.Update) int64 {
+	return s.queue(u, 2)
+}
+
+// PostTwice is Post with the update queued twice (QueueTwice).
+func (s *Server) PostTwice(m models.Message) models.Message {
+	u := s.Record(m)
+	s.QueueTwice(u)
+	return *u.Message
+}
+
+func (s *Server) queue(u models.Update, copies int) int64 {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.nextUpdate++
 	u.ID = s.nextUpdate
-	s.updates = append(s.updates, u)
+	for range copies {
+		s.updates = append(s.updates, u)
+	}
 	close(s.notify)
 	s.notify = make(chan struct{})
 	return u.ID
@@ -88,7 +109,9 @@ func (s *Server) Pending() int {
 }
 
 // getUpdates answers with the updates at or after offset, blocking until
-// one is queued, PollWait passes or the request's timeout passes.
+// one is queued, PollWait passes or the request's timeout passes. As on
+// Telegram, an offset confirms every update with a lower id: they are
+// never sent again. timeout 0 answers at once (short polling).
 func (s *Server) getUpdates(r *http.Request, p map[string]string) (any, *apiError) {
 	offset, _ := strconv.ParseInt(p["offset"], 10, 64)
 	limit, _ := strconv.Atoi(p["limit"])
@@ -96,9 +119,12 @@ func (s *Server) getUpdates(r *http.Request, p map[string]string) (any, *apiErro
 		limit = 100
 	}
 	wait := s.PollWait
-	if t, err := strconv.Atoi(p["timeout"]); err == nil && t > 0 && time.Duration(t)*time.Second < wait {
+	if t, err := strconv.Atoi(p["timeout"]); err == nil && t >= 0 && time.Duration(t)*time.Second < wait {
 		wait = time.Duration(t) * time.Second
 	}
+	s.mu.Lock()
+	s.offsets = append(s.offsets, offset)
+	s.mu.Unlock()
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
 	for {
@@ -115,7 +141,7 @@ func (s *Server) getUpdates(r *http.Request, p map[string]string) (any, *apiErro
 		out := append([]models.Update{}, s.updates[:min(limit, len(s.updates))]...)
 		ch := s.notify
 		s.mu.Unlock()
-		if len(out) > 0 {
+		if len(out) > 0 || wait <= 0 {
 			return out, nil
 		}
 		select {
@@ -129,15 +155,20 @@ func (s *Server) getUpdates(r *http.Request, p map[string]string) (any, *apiErro
 }
 
 // Deliver posts an update to the webhook set with setWebhook, with the
-// given secret token header, and returns the HTTP status.
+// given secret token header, and returns the HTTP status. An update
+// without an id gets the next one; one with an id keeps it, as when
+// Telegram retries a delivery that got no 2xx.
 func (s *Server) Deliver(ctx context.Context, u models.Update, secret string) (int, error) {
 	hookURL, _ := s.Webhook()
 	if hookURL == "" {
 		return 0, fmt.Errorf("deliver update: no webhook set")
 	}
 	s.mu.Lock()
-	s.nextUpdate++
-	u.ID = s.nextUpdate
+	if u.ID == 0 {
+		s.nextUpdate++
+		u.ID = s.nextUpdate
+	}
+	s.nextUpdate = max(s.nextUpdate, u.ID)
 	s.mu.Unlock()
 	body, err := json.Marshal(u)
 	if err != nil {
