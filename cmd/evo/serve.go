@@ -12,6 +12,7 @@ import (
 
 	"github.com/evo-tr/evo/brain"
 	"github.com/evo-tr/evo/brain/ollama"
+	"github.com/evo-tr/evo/memory/postgres"
 )
 
 // pinger is anything /healthz checks.
@@ -20,14 +21,25 @@ type pinger interface {
 }
 
 // cmdServe runs the configured bots and the HTTP server until interrupted.
+// It starts while PostgreSQL is down (messages wait in the spool until it
+// arrives). On SIGTERM or SIGINT it stops taking updates, lets the replies
+// in flight finish within SHUTDOWN_TIMEOUT, writes the spool to the
+// database if it can, and exits 0.
 func cmdServe(ctx context.Context, a *app, _ []string) error {
-	svc, err := a.openService(ctx)
+	svc, err := a.openServing(ctx)
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
 	b, st, llm, experts := svc.brain, svc.store, svc.llm, svc.experts
 	a.log.Info("starting evo", "version", version, "config", a.cfg.String())
+	// One attempt now, so that a database that is up is ready before the
+	// first update; a database that is down is waited for in the
+	// background while the bots answer from the spool.
+	if err := st.Migrate(ctx); err != nil {
+		a.log.Warn("starting without the database: messages wait in the spool until it answers",
+			"spool", a.cfg.SpoolDir, "err", err)
+	}
 	deps := map[string]pinger{"postgres": st, "ollama": llm}
 	if svc.memory != nil {
 		deps["chroma"] = svc.memory
@@ -61,6 +73,7 @@ func cmdServe(ctx context.Context, a *app, _ []string) error {
 		return nil
 	})
 	goRun("outbox", func(ctx context.Context) error { flushLoop(ctx, a, b); return nil })
+	delivers := map[brain.Platform]brain.Deliverer{}
 	// Warm-up runs in the background: start-up never waits for a model.
 	models := []string{a.cfg.BaseModel}
 	for _, e := range experts {
@@ -78,13 +91,18 @@ func cmdServe(ctx context.Context, a *app, _ []string) error {
 	}
 	var bots int
 	if err == nil {
-		bots, err = a.startBots(runCtx, b, goRun)
+		bots, err = a.startBots(runCtx, b, goRun, delivers)
 	}
 	if err != nil {
 		cancel()
 		wg.Wait()
 		return err
 	}
+	// Written by startBots only: the map is read from here on.
+	goRun("database", func(ctx context.Context) error {
+		a.waitForDatabase(ctx, st, b, delivers)
+		return nil
+	})
 	if bots == 0 {
 		a.log.Warn("no bot token set (TELEGRAM_BOT_TOKEN, DISCORD_BOT_TOKEN): serving /healthz only; talk to the brain with `evo chat`")
 	}
@@ -95,23 +113,58 @@ func cmdServe(ctx context.Context, a *app, _ []string) error {
 	case err = <-errc:
 		a.log.Error("stopping", "err", err)
 	}
+	// The bots stop taking updates (runCtx) but deliver the replies in
+	// flight, which run on the brain's own context until SHUTDOWN_TIMEOUT.
 	cancel()
-	shutdownCtx, done := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	shutdownCtx, done := context.WithTimeout(context.WithoutCancel(ctx), a.cfg.ShutdownTimeout)
 	defer done()
-	_ = srv.Shutdown(shutdownCtx)
-	if werr := b.Wait(shutdownCtx); werr != nil {
-		a.log.Warn("some replies did not finish before shutdown", "err", werr)
+	if werr := b.Shutdown(shutdownCtx); werr != nil {
+		a.log.Warn("replies cut at shutdown; their messages are stored and answered after the next start",
+			"timeout", a.cfg.ShutdownTimeout)
 	}
-	if ferr := b.Flush(shutdownCtx); ferr != nil {
-		a.log.Error("messages kept in memory could not be stored", "pending", b.Pending(), "err", ferr)
+	flushCtx, flushed := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer flushed()
+	if b.Pending() > 0 {
+		if ferr := b.Flush(flushCtx); ferr != nil {
+			a.log.Warn("the database is unavailable; messages stay in the spool for the next start",
+				"pending", b.Pending(), "dir", a.cfg.SpoolDir, "err", ferr)
+		}
 	}
+	_ = srv.Shutdown(flushCtx)
 	wg.Wait()
+	a.log.Info("stopped")
 	return err
 }
 
-// flushLoop stores messages kept in memory during a database outage.
+// waitForDatabase migrates the database once it answers, writes the spool
+// to it, and answers the messages the last run left unanswered.
+func (a *app) waitForDatabase(ctx context.Context, st *postgres.Store, b *brain.Brain, delivers map[brain.Platform]brain.Deliverer) {
+	if !st.Ready() {
+		if err := st.MigrateWhenUp(ctx, 30*time.Second); err != nil {
+			return // shutting down
+		}
+	}
+	if b.Pending() > 0 {
+		if err := b.Flush(ctx); err != nil {
+			a.log.Warn("database lost again while writing the spool", "pending", b.Pending(), "err", err)
+		}
+	}
+	if a.cfg.ResumeWindow <= 0 {
+		return
+	}
+	n, err := b.Resume(ctx, time.Now().Add(-a.cfg.ResumeWindow), delivers)
+	if err != nil {
+		a.log.Warn("could not look for messages left unanswered", "err", err)
+		return
+	}
+	if n > 0 {
+		a.log.Info("answering messages the last run left unanswered", "count", n, "window", a.cfg.ResumeWindow)
+	}
+}
+
+// flushLoop writes the spool to the database once it is back.
 func flushLoop(ctx context.Context, a *app, b *brain.Brain) {
-	t := time.NewTicker(5 * time.Second)
+	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
 		select {

@@ -82,7 +82,7 @@ func TestServeEndToEnd(t *testing.T) {
 	env := map[string]string{envFileKey: "/dev/null", "EXPERTS_DIR": "../../deploy/experts",
 		"DATABASE_URL": dsn, "OLLAMA_HOST": llm.URL(), "HTTP_ADDR": httpAddr,
 		"TELEGRAM_BOT_TOKEN": telegramtest.DefaultToken, "TELEGRAM_API_URL": tg.URL(),
-		"DISCORD_BOT_TOKEN": discordToken, "DISCORD_API_URL": dc.URL, "TRAINING_DIR": t.TempDir(),
+		"DISCORD_BOT_TOKEN": discordToken, "DISCORD_API_URL": dc.URL, "TRAINING_DIR": t.TempDir(), "SPOOL_DIR": t.TempDir(),
 		"CHROMA_URL": chromaSrv.URL(), "EMBED_MODEL": "bge-m3"}
 
 	ctx, stop := context.WithCancel(context.Background())
@@ -99,6 +99,9 @@ func TestServeEndToEnd(t *testing.T) {
 		case <-done:
 		case <-time.After(30 * time.Second):
 			t.Error("serve did not stop")
+		}
+		if t.Failed() {
+			t.Logf("evo serve log:\n%s", logs.String())
 		}
 	})
 

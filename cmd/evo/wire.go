@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"os"
 
 	"github.com/evo-tr/evo/brain"
@@ -12,6 +13,7 @@ import (
 	"github.com/evo-tr/evo/brain/router"
 	"github.com/evo-tr/evo/deploy"
 	"github.com/evo-tr/evo/memory/postgres"
+	"github.com/evo-tr/evo/memory/spool"
 	"github.com/evo-tr/evo/sleep"
 )
 
@@ -106,10 +108,21 @@ type service struct {
 	night *sleep.Job
 	// metrics count what the brain keeps (/metrics).
 	metrics *metrics
+	// spool keeps messages on disk while the database is down; nil for
+	// the one-shot commands, whose brain keeps them in memory.
+	spool *spool.Spool
+	log   *slog.Logger
 }
 
-// Close releases the database.
-func (s *service) Close() { s.store.Close() }
+// Close releases the database and the spool.
+func (s *service) Close() {
+	s.store.Close()
+	if s.spool != nil {
+		if err := s.spool.Close(); err != nil {
+			s.log.Warn("close spool", "err", err)
+		}
+	}
+}
 
 // openService opens the store (migrated), the Ollama client, long-term
 // memory, the night job and the brain: what serve, chat and sleep share.
@@ -127,13 +140,40 @@ func (a *app) openService(ctx context.Context) (*service, error) {
 	return svc, nil
 }
 
+// openServing opens what evo serve runs on. Unlike openService it starts
+// while PostgreSQL is down: the store connects and migrates when the
+// database arrives (cmdServe waits for it in the background), and until
+// then messages go to the spool in SPOOL_DIR.
+func (a *app) openServing(ctx context.Context) (*service, error) {
+	sp, err := spool.Open(a.cfg.SpoolDir, a.log)
+	if err != nil {
+		return nil, fmt.Errorf("SPOOL_DIR: %w", err)
+	}
+	st, err := postgres.Connect(ctx, a.cfg.DatabaseURL, a.log)
+	if err != nil {
+		_ = sp.Close()
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	svc, err := a.wire(ctx, st, brain.WithSpool(sp))
+	if err != nil {
+		st.Close()
+		_ = sp.Close()
+		return nil, err
+	}
+	svc.spool = sp
+	if n := sp.Len(); n > 0 {
+		a.log.Info("messages from the last run wait in the spool for the database", "count", n, "dir", a.cfg.SpoolDir)
+	}
+	return svc, nil
+}
+
 // wire builds everything but the store.
-func (a *app) wire(ctx context.Context, st *postgres.Store) (*service, error) {
+func (a *app) wire(ctx context.Context, st *postgres.Store, extra ...brain.Option) (*service, error) {
 	llm, err := a.ollamaClient()
 	if err != nil {
 		return nil, err
 	}
-	s := &service{store: st, llm: llm}
+	s := &service{store: st, llm: llm, log: a.log}
 	if s.memory, err = a.openMemory(ctx, llm); err != nil {
 		return nil, err
 	}
@@ -144,7 +184,7 @@ func (a *app) wire(ctx context.Context, st *postgres.Store) (*service, error) {
 		return nil, err
 	}
 	s.metrics = newMetrics()
-	opts := []brain.Option{brain.WithSleeper(s.night), brain.WithObserver(s.metrics)}
+	opts := append([]brain.Option{brain.WithSleeper(s.night), brain.WithObserver(s.metrics)}, extra...)
 	if s.memory != nil {
 		opts = append(opts, brain.WithRecall(s.memory), brain.WithForgetter(s.memory), brain.WithMemoryLister(s.memory))
 	}

@@ -109,6 +109,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	if err := s.pool.Ping(ctx); err != nil {
 		return fmt.Errorf("ping postgres: %w", classify(ctx, err))
 	}
+	if s.unmigrated.Load() {
+		return fmt.Errorf("ping postgres: %w: the schema is not migrated yet", brain.ErrStoreUnavailable)
+	}
 	return nil
 }
 
