@@ -51,6 +51,7 @@ type Brain struct {
 	sleeper Sleeper
 	obs     Observer
 	lister  MemoryLister
+	auditor Auditor
 	clock   Clock
 	log     *slog.Logger
 

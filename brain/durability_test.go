@@ -47,7 +47,7 @@ func (g *gatedLLM) Chat(ctx context.Context, req brain.ChatRequest, fn func(stri
 	case <-ctx.Done():
 		return brain.ChatStats{}, ctx.Err()
 	}
-	return brain.ChatStats{DoneReason: "stop"}, fn("sonra: "+req.Messages[len(req.Messages)-1].Content)
+	return brain.ChatStats{DoneReason: "stop"}, fn("sonra: " + req.Messages[len(req.Messages)-1].Content)
 }
 
 func (g *gatedLLM) count() int { g.mu.Lock(); defer g.mu.Unlock(); return g.started }

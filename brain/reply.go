@@ -29,6 +29,20 @@ type Reply struct {
 	Kind     ReplyKind
 	Text     string
 	Decision *Decision
+	// Private marks a reply that shows the user's own data (/memory,
+	// /forget, /export): adapters that can show a reply to one person only
+	// (Discord's ephemeral slash-command responses) do so.
+	Private bool
+	// File, when set, is sent with the reply as a document (Telegram's
+	// sendDocument, a Discord attachment).
+	File *File
+}
+
+// File is a document sent with a reply.
+type File struct {
+	Name string // e.g. "evo-export.json"
+	MIME string // e.g. "application/json"
+	Data []byte
 }
 
 // Sink receives a reply as it is generated. The brain calls Delta zero or
@@ -47,34 +61,6 @@ type Sink interface {
 // at once; the reply arrives on the sink.
 type Handler interface {
 	Submit(ctx context.Context, m Message, s Sink)
-}
-
-// Command is a chat command the brain understands.
-type Command struct {
-	// Name without the slash, e.g. "reset".
-	Name string
-	// Description in Turkish, for setMyCommands and slash commands.
-	Description string
-	// Args names the argument, if any, e.g. "uzman".
-	Args string
-	// Admin commands work only for users the adapter marks as admin.
-	Admin bool
-}
-
-// Commands lists the commands for adapters to register, admin ones last.
-func Commands() []Command {
-	return []Command{
-		{Name: "start", Description: "Karşılama ve neler yapabildiğim"},
-		{Name: "help", Description: "Komutlar ve kullanım"},
-		{Name: "reset", Description: "Kısa süreli bağlamımı temizle"},
-		{Name: "expert", Description: "Uzman seç: /expert python_coder, /expert auto", Args: "uzman"},
-		{Name: "experts", Description: "Uzmanları listele"},
-		{Name: "why", Description: "Son cevabı hangi uzmanın neden verdiğini göster"},
-		{Name: "memory", Description: "Uzun süreli hafızamda senin hakkında neler var"},
-		{Name: "forget", Description: "Uzun süreli hafızamdaki bilgilerini sil: /forget evet", Args: "onay"},
-		{Name: "sleep", Description: "(yönetici) Gece işini şimdi çalıştır: /sleep, /sleep dün, /sleep 2026-01-31", Args: "gün", Admin: true},
-		{Name: "wipe", Description: "(yönetici) Bir kullanıcının tüm hafızasını sil", Args: "kullanıcı", Admin: true},
-	}
 }
 
 // FuncSink adapts two functions to a Sink; nil functions are skipped.

@@ -12,6 +12,7 @@ const (
 	msgInterrupted   = "\n\n_(Cevap yarıda kesildi.)_"
 	msgTruncated     = "_(Mesajın çok uzundu; yalnızca sığan kısmını okuyabildim.)_\n\n"
 	msgUnknownCmd    = "Bu komutu tanımıyorum: /%s\nKullanabileceğin komutlar için /help yaz."
+	msgPrivateOnly   = "Bu komut sana özel bilgileri gösterir; bunu bana özelden yaz."
 	msgAdminOnly     = "Bu komut yalnızca yöneticiler içindir."
 	msgResetDone     = "Kısa süreli bağlamı temizledim; yeni bir sayfa açtık. Uzun süreli hafızam yerinde duruyor."
 	msgNoDecision    = "Bu sohbette henüz bir cevap vermedim, gösterecek bir karar yok."
