@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strings"
 
@@ -80,6 +81,55 @@ type Report struct {
 	Scores    []ExpertScore
 	// Misses lists every line not routed to its label, in input order.
 	Misses []Miss
+	// Bins is the reliability table: the lines by the confidence of the
+	// router's best expert (the candidate, even when it fell back), in
+	// reliabilityBins equal bins, with how often that candidate was the
+	// label. ECE is the expected calibration error: the bins' gaps between
+	// mean confidence and accuracy, weighted by their share of lines.
+	Bins []Bin
+	ECE  float64
+}
+
+// reliabilityBins is how many confidence bins a report has.
+const reliabilityBins = 10
+
+// Bin is one row of a reliability table: the lines whose confidence is in
+// [Lo, Hi) (the last bin includes 1).
+type Bin struct {
+	Lo, Hi         float64
+	Count          int
+	MeanConfidence float64
+	Accuracy       float64 // share of the bin's lines whose candidate is the label
+}
+
+// reliability bins (confidence, correct) pairs and returns the table and
+// the expected calibration error.
+func reliability(conf []float64, correct []bool) ([]Bin, float64) {
+	bins := make([]Bin, reliabilityBins)
+	hits := make([]int, reliabilityBins)
+	for i := range bins {
+		bins[i].Lo = float64(i) / reliabilityBins
+		bins[i].Hi = float64(i+1) / reliabilityBins
+	}
+	for i, c := range conf {
+		b := min(max(int(c*reliabilityBins), 0), reliabilityBins-1)
+		bins[b].Count++
+		bins[b].MeanConfidence += c
+		if correct[i] {
+			hits[b]++
+		}
+	}
+	var ece float64
+	for i := range bins {
+		b := &bins[i]
+		if b.Count == 0 {
+			continue
+		}
+		b.MeanConfidence /= float64(b.Count)
+		b.Accuracy = float64(hits[i]) / float64(b.Count)
+		ece += float64(b.Count) / float64(len(conf)) * math.Abs(b.Accuracy-b.MeanConfidence)
+	}
+	return bins, ece
 }
 
 // Accuracy is the share of lines routed exactly.
@@ -104,8 +154,16 @@ func Evaluate(ctx context.Context, r brain.Router, experts []string, set []Label
 	type pair struct{ label, got string }
 	pairs := make([]pair, 0, len(set))
 	rep := Report{Total: len(set)}
+	conf := make([]float64, 0, len(set))
+	correct := make([]bool, 0, len(set))
 	for _, l := range set {
 		d := r.Route(ctx, l.Text)
+		conf = append(conf, d.Confidence)
+		cand := d.Candidate
+		if cand == "" && !d.Fallback {
+			cand = d.Expert
+		}
+		correct = append(correct, cand == l.Label)
 		got := d.Expert
 		if d.Fallback {
 			got = brain.BaseExpert
@@ -123,6 +181,8 @@ func Evaluate(ctx context.Context, r brain.Router, experts []string, set []Label
 			rep.Misses = append(rep.Misses, Miss{Labeled: l, Decision: d})
 		}
 	}
+
+	rep.Bins, rep.ECE = reliability(conf, correct)
 
 	names := slices.Clone(experts)
 	for _, p := range pairs {

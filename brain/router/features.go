@@ -135,14 +135,16 @@ func isWordRune(r rune) bool {
 
 // FNV-1a over runes, with a salt per feature kind.
 const (
-	fnvOffset = 2166136261
-	fnvPrime  = 16777619
-	saltGram  = 0x9e3779b9
-	saltWord  = 0x85ebca6b
-	saltPair  = 0xc2b2ae35
-	saltStem  = 0x27d4eb2f
-	saltKw    = 0x165667b1
-	stemLen   = 5
+	fnvOffset    = 2166136261
+	fnvPrime     = 16777619
+	saltGram     = 0x9e3779b9
+	saltWord     = 0x85ebca6b
+	saltPair     = 0xc2b2ae35
+	saltStem     = 0x27d4eb2f
+	saltKw       = 0x165667b1
+	saltTrStem   = 0x61c88647
+	saltStemPair = 0x7a646e4d
+	stemLen      = 5
 )
 
 func hashSlot(h uint32) uint32 {
@@ -181,7 +183,7 @@ func (fz *featurizer) extract(text string, sc *scratch) []feature {
 	// sıralanır) and word pairs.
 	start = len(sc.feats)
 	sc.words = sc.words[:0]
-	var prev uint32
+	var prev, prevStem uint32
 	havePrev := false
 	for i := 0; i < len(rs); {
 		if !isWordRune(rs[i]) {
@@ -202,7 +204,14 @@ func (fz *featurizer) extract(text string, sc *scratch) []feature {
 		if havePrev {
 			sc.feats = append(sc.feats, feature{idx: hashSlot((prev*31 + h) ^ saltPair)})
 		}
-		prev, havePrev = h, true
+		// The word without its Turkish endings, alone and after the
+		// previous word's: "sözlükte", "sözlüğün" and "sözlük" meet.
+		st := hashRunes(rs[w.start:stemEnd(rs, int(w.start), int(w.end))])
+		sc.feats = append(sc.feats, feature{idx: hashSlot(st ^ saltTrStem)})
+		if havePrev {
+			sc.feats = append(sc.feats, feature{idx: hashSlot((prevStem*31 + st) ^ saltStemPair)})
+		}
+		prev, prevStem, havePrev = h, st, true
 	}
 	setGroup(sc.feats[start:], 1)
 

@@ -1,8 +1,8 @@
 package router
 
 import (
+	"cmp"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sync"
 )
@@ -22,6 +22,27 @@ const (
 type sample struct {
 	feats []feature
 	y     int
+	// key is a hash of the example's text: it orders the training passes
+	// and picks the sample's fold, so that adding an example moves only
+	// that example and the model changes little.
+	key uint64
+}
+
+// textHash is FNV-1a (64 bits) over s.
+func textHash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h = (h ^ uint64(s[i])) * 1099511628211
+	}
+	return h
+}
+
+// mix64 scrambles x (splitmix64's finaliser).
+func mix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // model is a multinomial logistic regression over hashed features with a
@@ -143,13 +164,18 @@ func fit(samples []sample, k int) *model {
 	for i := range order {
 		order[i] = i
 	}
-	rng := rand.New(rand.NewPCG(seed, uint64(len(samples))))
+	rank := make([]uint64, len(samples))
 	p := make([]float64, k)
 	grad := make([]float32, k)
 	// The columns' classes: every class, or class 1 alone (binary).
 	first := k - m.cols
-	for range epochs {
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	for e := range epochs {
+		// Each pass visits the samples in an order of their keys, so that
+		// one more example does not reshuffle all the others.
+		for i, s := range samples {
+			rank[i] = mix64(s.key ^ uint64(seed+e)*0x9e3779b97f4a7c15)
+		}
+		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(rank[a], rank[b]) })
 		for _, i := range order {
 			s := samples[i]
 			m.scores(s.feats, p)
@@ -188,7 +214,7 @@ func train(samples []sample, k int) *model {
 	var wg sync.WaitGroup
 	wg.Go(func() { final = fit(samples, k) })
 	if n >= 2*folds {
-		assign := foldOf(n)
+		assign := foldOf(samples)
 		for f := range folds {
 			wg.Go(func() {
 				var tr []sample
@@ -218,13 +244,12 @@ func train(samples []sample, k int) *model {
 	return final
 }
 
-// foldOf assigns each of n samples to a fold, shuffled deterministically.
-func foldOf(n int) []int {
-	rng := rand.New(rand.NewPCG(seed, 7))
-	perm := rng.Perm(n)
-	assign := make([]int, n)
-	for pos, i := range perm {
-		assign[i] = pos % folds
+// foldOf assigns each sample to a fold by its key: an added example
+// leaves the others in their folds.
+func foldOf(samples []sample) []int {
+	assign := make([]int, len(samples))
+	for i, s := range samples {
+		assign[i] = int(mix64(s.key^seed) % folds)
 	}
 	return assign
 }

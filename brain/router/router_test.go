@@ -132,7 +132,7 @@ func TestRouteDecisionFields(t *testing.T) {
 
 func TestNewIsDeterministic(t *testing.T) {
 	a := newShipped(t)
-	b, err := New(loadShipped(t), testBase, 0.6)
+	b, err := New(loadShipped(t), testBase, shippedThreshold)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -28,6 +30,9 @@ const routeUsage = `usage:
   evo route --jsonl < in.jsonl     one decision per JSON line {"text": ...}, in order
   evo route eval [--min-exact F] [--max-wrong F] FILE.jsonl
                                    score the router on lines {"text", "label"}
+  evo route learn FILE.jsonl       add reviewed lines {"text", "expert"} to the experts'
+                                   examples in EXPERTS_DIR, unless a set in EXPERTS_DIR/eval
+                                   gets worse (then nothing is written)
 Neither Ollama nor PostgreSQL is needed. EXPERTS_DIR names the experts (else the
 built-in copy), ROUTER_THRESHOLD the confidence under which BASE_MODEL answers.`
 
@@ -49,6 +54,8 @@ func cmdRoute(ctx context.Context, a *app, args []string) error {
 		return fmt.Errorf("%w: no text given\n%s", errUsage, routeUsage)
 	case !*jsonl && rest[0] == "eval":
 		return a.routeEval(ctx, rest[1:])
+	case !*jsonl && rest[0] == "learn":
+		return a.routeLearn(ctx, rest[1:])
 	}
 	r, err := a.loadRouter(ctx)
 	if err != nil {
@@ -313,6 +320,17 @@ func writeReport(w io.Writer, path string, threshold float64, rep router.Report)
 		fmt.Fprintln(bw)
 	}
 
+	fmt.Fprintf(bw, "\nreliability (confidence of the best expert; accuracy: it was the label)\n")
+	fmt.Fprintf(bw, "confidence   lines  mean conf  accuracy\n")
+	for _, b := range rep.Bins {
+		if b.Count == 0 {
+			fmt.Fprintf(bw, "%.1f-%.1f    %5d          -         -\n", b.Lo, b.Hi, 0)
+			continue
+		}
+		fmt.Fprintf(bw, "%.1f-%.1f    %5d     %6.3f    %6.3f\n", b.Lo, b.Hi, b.Count, b.MeanConfidence, b.Accuracy)
+	}
+	fmt.Fprintf(bw, "expected calibration error (ECE) %.4f\n", rep.ECE)
+
 	fmt.Fprintf(bw, "\nmisrouted (%d):\n", len(rep.Misses))
 	for _, m := range rep.Misses {
 		d := m.Decision
@@ -332,4 +350,254 @@ func quoteShort(s string, n int) string {
 		s = string(rs[:n]) + "…"
 	}
 	return fmt.Sprintf("%q", s)
+}
+
+// reviewedLine is one input line of `evo route learn`.
+type reviewedLine struct {
+	Line   int    `json:"-"`
+	Text   string `json:"text"`
+	Expert string `json:"expert"`
+}
+
+// readReviewed reads the lines {"text", "expert"} of path; blank lines
+// are skipped.
+func readReviewed(path string) ([]reviewedLine, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("open reviewed file: %w", err)
+	}
+	var out []reviewedLine
+	for n, line := range strings.Split(string(data), "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		var l reviewedLine
+		if err := json.Unmarshal([]byte(line), &l); err != nil {
+			return nil, fmt.Errorf("%s line %d: %w", path, n+1, err)
+		}
+		l.Line = n + 1
+		switch {
+		case strings.TrimSpace(l.Text) == "":
+			return nil, fmt.Errorf("%s line %d: no \"text\"", path, n+1)
+		case l.Expert == "":
+			return nil, fmt.Errorf("%s line %d: no \"expert\"", path, n+1)
+		}
+		out = append(out, l)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%s: no reviewed lines", path)
+	}
+	return out, nil
+}
+
+// evalSet is one labelled set of EXPERTS_DIR/eval.
+type evalSet struct {
+	name  string
+	lines []router.Labeled
+}
+
+// readEvalSets reads every *.jsonl of dir/eval.
+func readEvalSets(dir string) ([]evalSet, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "eval", "*.jsonl"))
+	if err != nil {
+		return nil, err
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("no evaluation sets in %s", filepath.Join(dir, "eval"))
+	}
+	var sets []evalSet
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, fmt.Errorf("open evaluation set: %w", err)
+		}
+		lines, err := router.ReadLabeled(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", p, err)
+		}
+		sets = append(sets, evalSet{name: filepath.Base(p), lines: lines})
+	}
+	return sets, nil
+}
+
+// routeLearn adds reviewed examples to the experts in EXPERTS_DIR when
+// the router does not get worse on any evaluation set there: exact must
+// not fall, wrong-expert routing must not rise, no line routed right
+// before may be routed to a wrong expert after, and every reviewed text
+// must then go to its expert. Otherwise it writes nothing and fails.
+func (a *app) routeLearn(ctx context.Context, args []string) error {
+	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+		return fmt.Errorf("%w: route learn takes one file\n%s", errUsage, routeUsage)
+	}
+	dir := a.cfg.ExpertsDir
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return fmt.Errorf("route learn writes to EXPERTS_DIR, and %q is not a directory", dir)
+	}
+	reviewed, err := readReviewed(args[0])
+	if err != nil {
+		return err
+	}
+	experts, err := brain.LoadExperts(os.DirFS(dir))
+	if err != nil {
+		return fmt.Errorf("load experts from %s: %w", dir, err)
+	}
+	sets, err := readEvalSets(dir)
+	if err != nil {
+		return err
+	}
+	evalKeys := map[string]string{}
+	for _, s := range sets {
+		for _, l := range s.lines {
+			evalKeys[router.TextKey(l.Text)] = fmt.Sprintf("%s line %d", s.name, l.Line)
+		}
+	}
+	index := map[string]int{}
+	owner := map[string]string{} // example key -> expert
+	for i, x := range experts {
+		index[x.Name] = i
+		for _, ex := range x.Examples {
+			owner[router.TextKey(ex)] = x.Name
+		}
+	}
+
+	after := slices.Clone(experts)
+	added := map[string][]string{}
+	skipped := 0
+	for _, l := range reviewed {
+		i, ok := index[l.Expert]
+		if !ok {
+			return fmt.Errorf("line %d: no expert %q (have %s)", l.Line, l.Expert, strings.Join(names(experts), ", "))
+		}
+		if after[i].ExamplesFile == "" {
+			return fmt.Errorf("line %d: expert %q has no examples_file to add to", l.Line, l.Expert)
+		}
+		if strings.Contains("\n"+l.Text+"\n", "\n~~~\n") {
+			return fmt.Errorf("line %d: a line of exactly ~~~ cannot be an example", l.Line)
+		}
+		key := router.TextKey(l.Text)
+		if where, ok := evalKeys[key]; ok {
+			return fmt.Errorf("line %d is an evaluation line (%s): adding it would leak the evaluation into training; nothing written", l.Line, where)
+		}
+		switch o := owner[key]; {
+		case o == l.Expert:
+			skipped++
+			continue
+		case o != "":
+			return fmt.Errorf("line %d: already an example of %s, not %s; nothing written", l.Line, o, l.Expert)
+		}
+		owner[key] = l.Expert
+		after[i].Examples = append(slices.Clone(after[i].Examples), l.Text)
+		added[l.Expert] = append(added[l.Expert], l.Text)
+	}
+	fmt.Fprintf(a.stdout, "%d reviewed lines: %d new, %d already examples\n", len(reviewed), len(reviewed)-skipped, skipped)
+	if len(added) == 0 {
+		fmt.Fprintln(a.stdout, "nothing to add")
+		return nil
+	}
+
+	base := a.baseExpert()
+	rb, err := router.New(experts, base, a.cfg.RouterThreshold)
+	if err != nil {
+		return fmt.Errorf("train router: %w", err)
+	}
+	ra, err := router.New(after, base, a.cfg.RouterThreshold)
+	if err != nil {
+		return fmt.Errorf("train router with the new examples: %w", err)
+	}
+	var problems []string
+	fmt.Fprintf(a.stdout, "\n%-28s %22s   %22s\n", "set", "before exact/wrong/fb", "after exact/wrong/fb")
+	for _, s := range sets {
+		before := router.Evaluate(ctx, rb, rb.Experts(), s.lines)
+		now := router.Evaluate(ctx, ra, ra.Experts(), s.lines)
+		fmt.Fprintf(a.stdout, "%-28s %s   %s\n", s.name, shares(before), shares(now))
+		if now.Exact < before.Exact {
+			problems = append(problems, fmt.Sprintf("%s: exact falls from %d to %d", s.name, before.Exact, now.Exact))
+		}
+		if now.Wrong > before.Wrong {
+			problems = append(problems, fmt.Sprintf("%s: wrong expert rises from %d to %d", s.name, before.Wrong, now.Wrong))
+		}
+		for _, l := range s.lines {
+			b, n := rb.Route(ctx, l.Text), ra.Route(ctx, l.Text)
+			if !b.Fallback && b.Expert == l.Label && !n.Fallback && n.Expert != l.Label {
+				problems = append(problems, fmt.Sprintf("%s line %d: routed right before, to %s now", s.name, l.Line, n.Expert))
+			}
+		}
+	}
+	for _, l := range reviewed {
+		if d := ra.Route(ctx, l.Text); d.Fallback || d.Expert != l.Expert {
+			problems = append(problems, fmt.Sprintf("reviewed line %d still goes to %s (%s %.2f)", l.Line, d.Expert, d.Candidate, d.Confidence))
+		}
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(a.stdout, "  "+p)
+		}
+		return fmt.Errorf("route learn: refused (%d problems); nothing written", len(problems))
+	}
+	for _, x := range after {
+		if texts := added[x.Name]; len(texts) > 0 {
+			if err := appendExamples(filepath.Join(dir, x.ExamplesFile), filepath.Base(args[0]), texts); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "added %d examples to %s\n", len(texts), x.ExamplesFile)
+		}
+	}
+	return nil
+}
+
+func names(experts []brain.Expert) []string {
+	out := make([]string, len(experts))
+	for i, x := range experts {
+		out[i] = x.Name
+	}
+	return out
+}
+
+// shares formats a report's exact, wrong and fallback shares.
+func shares(r router.Report) string {
+	return fmt.Sprintf("%6.2f%% %5.2f%% %5.2f%%", 100*r.Accuracy(), 100*r.WrongRate(), 100*r.FallbackRate())
+}
+
+// appendExamples adds texts to an examples file under a comment naming
+// their source, replacing the file atomically. A text over several lines,
+// or one that would read as a comment, goes between ~~~ lines.
+func appendExamples(path, source string, texts []string) error {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", path, err)
+	}
+	var b bytes.Buffer
+	b.Write(old)
+	if len(old) > 0 && !bytes.HasSuffix(old, []byte("\n")) {
+		b.WriteByte('\n')
+	}
+	fmt.Fprintf(&b, "\n# --- reviewed, added by evo route learn from %s\n", strings.ReplaceAll(source, "\n", " "))
+	for _, t := range texts {
+		t = strings.TrimSpace(t)
+		if strings.Contains(t, "\n") || strings.HasPrefix(t, "#") {
+			fmt.Fprintf(&b, "~~~\n%s\n~~~\n", t)
+			continue
+		}
+		fmt.Fprintln(&b, t)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".learn-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(b.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if st, err := os.Stat(path); err == nil {
+		_ = os.Chmod(tmp.Name(), st.Mode().Perm())
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
@@ -320,7 +322,7 @@ func TestCmdRouteEval(t *testing.T) {
 		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 	for _, want := range []string{"accuracy (exact)", "wrong expert", "fallback to base", "precision", "recall",
-		"confusion", "python_coder", "tr_chat", "misrouted ("} {
+		"confusion", "python_coder", "tr_chat", "misrouted (", "reliability", "0.9-1.0", "expected calibration error (ECE)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
@@ -379,5 +381,204 @@ func TestWriteReport(t *testing.T) {
 		if !strings.Contains(got, want) {
 			t.Errorf("report lacks %q:\n%s", want, got)
 		}
+	}
+}
+
+// copyExperts copies the shipped registry and its evaluation sets to a
+// temporary EXPERTS_DIR.
+func copyExperts(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, sub := range []string{"", "eval"} {
+		src := filepath.Join("../../deploy/experts", sub)
+		ents, err := os.ReadDir(src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range ents {
+			if e.IsDir() {
+				continue
+			}
+			data, err := os.ReadFile(filepath.Join(src, e.Name()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, sub, e.Name()), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	return dir
+}
+
+// snapshot returns the examples files of dir, to see whether learn wrote.
+func snapshot(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	paths, err := filepath.Glob(filepath.Join(dir, "*.examples.txt"))
+	if err != nil || len(paths) == 0 {
+		t.Fatalf("no examples files in %s (%v)", dir, err)
+	}
+	out := map[string]string{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[filepath.Base(p)] = string(data)
+	}
+	return out
+}
+
+func writeReviewed(t *testing.T, lines ...string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "reviewed.jsonl")
+	if err := os.WriteFile(p, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestCmdRouteLearn: reviewed lines are added to their experts' files,
+// the before/after table is printed, every reviewed text then routes to
+// its expert, and a second run finds them already there.
+func TestCmdRouteLearn(t *testing.T) {
+	dir := copyExperts(t)
+	env := map[string]string{"EXPERTS_DIR": dir}
+	reviewed := writeReviewed(t,
+		`{"text": "kuyruk yapısını iki yığınla kuran bir sınıf yazar mısın", "expert": "python_coder"}`,
+		`{"text": "# yorum satırı neden çalışmıyor\nprint(1)", "expert": "python_coder"}`,
+		`{"text": "kayınvalideme yılbaşı için ne hediye alsam", "expert": "tr_chat"}`,
+	)
+	code, out, errs := runEvo(t, "", env, "route", "learn", reviewed)
+	if code != 0 {
+		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	for _, want := range []string{"3 reviewed lines: 3 new", "router_eval.jsonl", "router_blind_dev.jsonl",
+		"before exact/wrong/fb", "added 2 examples to python_coder.examples.txt", "added 1 examples to tr_chat.examples.txt"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	files := snapshot(t, dir)
+	if !strings.Contains(files["python_coder.examples.txt"], "\nkuyruk yapısını iki yığınla kuran bir sınıf yazar mısın\n") {
+		t.Error("python_coder.examples.txt lacks the reviewed line")
+	}
+	if !strings.Contains(files["python_coder.examples.txt"], "~~~\n# yorum satırı neden çalışmıyor\nprint(1)\n~~~\n") {
+		t.Error("the text over two lines is not fenced")
+	}
+	experts, err := brain.LoadExperts(os.DirFS(dir))
+	if err != nil {
+		t.Fatalf("the written registry does not load: %v", err)
+	}
+	r, err := router.New(experts, brain.Expert{Name: brain.BaseExpert, Model: "base"}, 0.65)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for text, want := range map[string]string{
+		"kuyruk yapısını iki yığınla kuran bir sınıf yazar mısın": "python_coder",
+		"kayınvalideme yılbaşı için ne hediye alsam":              "tr_chat",
+	} {
+		if d := r.Route(context.Background(), text); d.Fallback || d.Expert != want {
+			t.Errorf("%q routes to %s (fallback %v), want %s", text, d.Expert, d.Fallback, want)
+		}
+	}
+
+	// Again: nothing new, nothing written.
+	code, out, errs = runEvo(t, "", env, "route", "learn", reviewed)
+	if code != 0 {
+		t.Fatalf("second run: exit %d, stderr:\n%s", code, errs)
+	}
+	if !strings.Contains(out, "0 new, 3 already examples") {
+		t.Errorf("second run output:\n%s", out)
+	}
+	if !reflect.DeepEqual(snapshot(t, dir), files) {
+		t.Error("the second run changed the examples files")
+	}
+}
+
+// TestCmdRouteLearnRefuses: a line that would leak an evaluation line
+// into training, or that makes the router worse, is refused with exit 1
+// and nothing written.
+func TestCmdRouteLearnRefuses(t *testing.T) {
+	evalLine := func() string {
+		data, err := os.ReadFile("../../deploy/experts/eval/router_dev.jsonl")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var l struct{ Text, Label string }
+		if err := json.Unmarshal([]byte(strings.SplitN(string(data), "\n", 2)[0]), &l); err != nil {
+			t.Fatal(err)
+		}
+		// Case and punctuation do not hide it.
+		b, _ := json.Marshal(map[string]string{"text": strings.ToUpper(l.Text) + "!!", "expert": l.Label})
+		return string(b)
+	}()
+	var mislabelled []string
+	for _, s := range []string{"liste", "sözlük", "string", "döngü", "sınıf", "fonksiyon", "dosya", "tarih", "küme", "demet"} {
+		for _, q := range []string{"python'da %s nasıl kullanılır", "%s için python kodu yaz", "pythonda %s hatası alıyorum", "%s ile ilgili python örneği"} {
+			mislabelled = append(mislabelled, fmt.Sprintf(`{"text": %q, "expert": "tr_chat"}`, fmt.Sprintf(q, s)))
+		}
+	}
+	tests := []struct {
+		name    string
+		lines   []string
+		wantOut string
+		wantErr string
+	}{
+		{"eval line", []string{`{"text": "yeni bir örnek cümle", "expert": "tr_chat"}`, evalLine}, "", "is an evaluation line"},
+		{"worse on the eval sets", mislabelled, "exact falls", "refused"},
+		{"unknown expert", []string{`{"text": "selam", "expert": "chef"}`}, "", `no expert "chef"`},
+		{"no expert", []string{`{"text": "selam"}`}, "", `no "expert"`},
+		{"no text", []string{`{"expert": "tr_chat"}`}, "", `no "text"`},
+		{"not json", []string{`{oops`}, "", "line 1"},
+		{"already another expert's", []string{`{"text": "Python'da liste nasıl sıralanır?", "expert": "tr_chat"}`}, "", "already an example of python_coder"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := copyExperts(t)
+			before := snapshot(t, dir)
+			code, out, errs := runEvo(t, "", map[string]string{"EXPERTS_DIR": dir}, "route", "learn", writeReviewed(t, tt.lines...))
+			if code != 1 {
+				t.Errorf("exit %d, want 1; stdout:\n%s\nstderr:\n%s", code, out, errs)
+			}
+			if !strings.Contains(out, tt.wantOut) {
+				t.Errorf("stdout lacks %q:\n%s", tt.wantOut, out)
+			}
+			if !strings.Contains(errs, tt.wantErr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantErr, errs)
+			}
+			if !reflect.DeepEqual(snapshot(t, dir), before) {
+				t.Error("examples files changed")
+			}
+		})
+	}
+}
+
+func TestCmdRouteLearnUsage(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		env      map[string]string
+		wantCode int
+		wantErr  string
+	}{
+		{"no file", []string{"route", "learn"}, nil, 2, "one file"},
+		{"two files", []string{"route", "learn", "a", "b"}, nil, 2, "one file"},
+		{"built-in experts", []string{"route", "learn", "x.jsonl"}, map[string]string{"EXPERTS_DIR": "/nonexistent"}, 1, "not a directory"},
+		{"missing file", []string{"route", "learn", "/nonexistent.jsonl"}, nil, 1, "open reviewed file"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, errs := runEvo(t, "", tt.env, tt.args...)
+			if code != tt.wantCode {
+				t.Errorf("exit %d, want %d; stderr:\n%s", code, tt.wantCode, errs)
+			}
+			if !strings.Contains(errs, tt.wantErr) {
+				t.Errorf("stderr lacks %q:\n%s", tt.wantErr, errs)
+			}
+		})
 	}
 }
