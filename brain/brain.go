@@ -50,14 +50,19 @@ type Brain struct {
 	forget  Forgetter
 	sleeper Sleeper
 	obs     Observer
+	stages  arrivals // timelines from storing to answering: stages.go
 	lister  MemoryLister
 	auditor Auditor
+	reports reportPorts // /stats, /export: stats.go, export.go
+	erasing eraseParts  // /forget, /wipe: erase.go
+	access  *access     // who may use it (nil: everyone): access.go
+	limit   *rateLimit  // messages per user and minute (nil: off): ratelimit.go
 	clock   Clock
 	log     *slog.Logger
 
 	experts map[string]Expert
 	queue   *keyQueue
-	slots   chan struct{}
+	slots   *Slots // model calls, shared with the night: slots.go
 	spool   Spool
 	outbox  *outbox
 	seen    *refSet
@@ -68,6 +73,9 @@ type Brain struct {
 	life     context.Context
 	stopLife context.CancelFunc
 
+	// feedback keeps reactions, /iyi and /kotu (nil: off): feedback.go.
+	feedback FeedbackStore
+
 	mu       sync.Mutex
 	closing  bool
 	sessions map[ConvKey]*session
@@ -77,6 +85,8 @@ type Brain struct {
 type session struct {
 	forced string    // expert chosen with /expert, "" for auto
 	last   *Decision // the last answer's decision
+	// lastRef is the last answer's Ref, "" when it failed (/iyi, /kotu).
+	lastRef string
 }
 
 // Option configures optional parts of a Brain.
@@ -170,7 +180,7 @@ func New(cfg Config, history History, llm LLM, router Router, clock Clock, log *
 		log:      log,
 		experts:  map[string]Expert{cfg.Base.Name: cfg.Base},
 		queue:    newKeyQueue(),
-		slots:    make(chan struct{}, cfg.MaxParallel),
+		slots:    NewSlots(cfg.MaxParallel),
 		sessions: map[ConvKey]*session{},
 	}
 	for _, e := range cfg.Experts {
@@ -181,6 +191,9 @@ func New(cfg Config, history History, llm LLM, router Router, clock Clock, log *
 	}
 	for _, o := range opts {
 		o(b)
+	}
+	if err := b.access.valid(); err != nil {
+		return nil, err
 	}
 	if b.spool == nil {
 		b.spool = &memSpool{log: log}
@@ -201,10 +214,18 @@ var _ Handler = (*Brain)(nil)
 // and answered even when ctx ends (Shutdown bounds the replies).
 func (b *Brain) Submit(ctx context.Context, m Message, s Sink) {
 	m = b.normalize(m)
+	if r := b.admit(ctx, m); r != nil { // strangers: nothing stored
+		s.Done(*r)
+		return
+	}
 	var user *Record
 	if b.isUserMessage(m) {
 		var r *Reply
 		if user, r = b.arrive(ctx, &m); r != nil {
+			s.Done(*r)
+			return
+		}
+		if r = b.throttle(ctx, m, user); r != nil { // stored, not answered
 			s.Done(*r)
 			return
 		}
@@ -314,16 +335,20 @@ func (b *Brain) isUserMessage(m Message) bool {
 // for a redelivery, the truth when it could not be stored. A resumed
 // message is stored already.
 func (b *Brain) arrive(ctx context.Context, m *Message) (*Record, *Reply) {
+	start := b.clock.Now()
 	if m.Ref == "" {
 		m.Ref = newRef(*m)
 	}
-	user := &Record{Key: m.Key(), ChatKind: m.ChatKind, UserName: m.UserName, Role: RoleUser,
+	user := &Record{Key: m.Key(), ChatKind: m.ChatKind, UserName: m.UserName, Handle: m.Handle, Role: RoleUser,
 		Text: m.Text, PlatformMessageID: m.PlatformMessageID, Time: m.Time, Ref: m.Ref}
-	if !b.seen.add(m.Key().Platform, m.ChatID, m.Ref) && !m.Resumed {
+	// A message this process has taken already is being answered (or was):
+	// a redelivery, or a Resume racing the live delivery, adds nothing.
+	if !b.seen.add(m.Key().Platform, m.ChatID, m.Ref) {
 		b.log.Info("message delivered again; answered already", "conv", m.Key().String(), "ref", m.Ref)
 		return nil, &Reply{Kind: ReplyNone}
 	}
 	if m.Resumed {
+		b.stages.begin(b.clock, user, start, time.Time{})
 		return user, nil
 	}
 	where, err := b.outbox.append(ctx, user)
@@ -332,6 +357,8 @@ func (b *Brain) arrive(ctx context.Context, m *Message) (*Record, *Reply) {
 		b.log.Error("store user message: it is lost", "conv", m.Key().String(), "err", err)
 		return nil, &Reply{Kind: ReplyError, Text: msgNotStored}
 	case where == storedDuplicate:
+		// Stored by an earlier run: Resume answers it if that run did not.
+		b.seen.remove(m.Key().Platform, m.ChatID, m.Ref)
 		b.log.Info("message delivered again; stored already", "conv", m.Key().String(), "ref", m.Ref)
 		return nil, &Reply{Kind: ReplyNone}
 	}
@@ -341,12 +368,14 @@ func (b *Brain) arrive(ctx context.Context, m *Message) (*Record, *Reply) {
 		r := b.notice(ctx, user, msgStoreDown)
 		return nil, &r
 	}
+	b.stages.begin(b.clock, user, start, b.clock.Now())
 	return user, nil
 }
 
 // notice stores text as the (failed) reply to user, so that a restart does
 // not answer user again, and returns it as the reply to send.
 func (b *Brain) notice(ctx context.Context, user *Record, text string) Reply {
+	b.stages.drop(user)
 	rec := &Record{Key: user.Key, ChatKind: user.ChatKind, UserName: user.UserName, Role: RoleAssistant,
 		Text: text, Failed: true, Time: b.clock.Now(), Ref: "a:" + user.Ref, ReplyTo: user.Ref}
 	if _, err := b.outbox.append(ctx, rec); err != nil {
@@ -359,6 +388,7 @@ func (b *Brain) notice(ctx context.Context, user *Record, text string) Reply {
 // restarting is the reply to a stored message the shutdown left
 // unanswered: the next start answers it. partial is what had streamed.
 func (b *Brain) restarting(ctx context.Context, m Message, user *Record, partial string) Reply {
+	b.stages.drop(user)
 	if user == nil { // a command: nothing was stored, nothing will follow
 		return Reply{Kind: ReplyError, Text: partial + msgRestartCmd}
 	}
@@ -379,6 +409,8 @@ func (b *Brain) handle(ctx context.Context, m Message, s Sink, user *Record) Rep
 		return b.command(ctx, m, name, args)
 	}
 	log := b.log.With("conv", m.Key().String())
+	tl := b.stages.take(b.clock, user)
+	tl.mark(StageQueued)
 
 	history, err := b.context(ctx, m.Key(), user)
 	if err != nil {
@@ -388,9 +420,12 @@ func (b *Brain) handle(ctx context.Context, m Message, s Sink, user *Record) Rep
 		}
 		history = nil // answer without context rather than not at all
 	}
+	tl.mark(StageContext)
 	dec := b.decide(ctx, m.Key(), m.Text)
+	tl.mark(StageRouted)
 	expert := b.experts[dec.Expert]
-	memories := b.memories(ctx, m, log)
+	memories, recallFailed := b.memories(ctx, m, log)
+	tl.mark(StageRecalled)
 
 	p := buildPrompt(promptInput{expert: expert, userName: m.UserName, now: start, memories: memories,
 		history: history, text: m.Text, budget: b.cfg.NumCtx - b.cfg.NumPredict})
@@ -403,7 +438,8 @@ func (b *Brain) handle(ctx context.Context, m Message, s Sink, user *Record) Rep
 		s.Delta(prefix)
 	}
 
-	answer, stats, err := b.generate(ctx, expert, p.messages, s)
+	ts := &tokenSink{Sink: s, clock: b.clock}
+	answer, stats, err := b.generate(ctx, expert, p.messages, ts)
 	if errors.Is(err, ErrModelNotFound) && answer == "" && expert.Model != b.cfg.Base.Model {
 		// The expert's model is not in Ollama yet (experts not synced): the
 		// base model answers with the expert's prompt rather than the user
@@ -411,8 +447,9 @@ func (b *Brain) handle(ctx context.Context, m Message, s Sink, user *Record) Rep
 		log.Error("expert model missing; the base model answers instead", "expert", expert.Name,
 			"model", expert.Model, "hint", "evo experts sync (see evo experts list)", "err", err)
 		expert.Model, dec.Model = b.cfg.Base.Model, b.cfg.Base.Model
-		answer, stats, err = b.generate(ctx, expert, p.messages, s)
+		answer, stats, err = b.generate(ctx, expert, p.messages, ts)
 	}
+	ts.marks(tl)
 	if err != nil && b.life.Err() != nil {
 		// Shutdown cut the reply: it is not stored, so the next start
 		// answers the message again.
@@ -430,7 +467,10 @@ func (b *Brain) handle(ctx context.Context, m Message, s Sink, user *Record) Rep
 		reply.Kind = ReplyError
 		reply.Text = msgEmptyAnswer
 	}
-	b.remember(m.Key(), dec)
+	if !failed {
+		reply.Ref = "a:" + user.Ref
+	}
+	b.remember(m.Key(), dec, reply.Ref)
 
 	// The stored reply is what the user saw; Failed keeps an error out of
 	// later prompts.
@@ -440,7 +480,10 @@ func (b *Brain) handle(ctx context.Context, m Message, s Sink, user *Record) Rep
 	if _, err := b.outbox.append(ctx, rec); err != nil {
 		log.Error("store reply", "err", err)
 	}
+	tl.mark(StageReplyStored)
 	b.observe(rec)
+	tl.s.Expert, tl.s.Failed, tl.s.RecallFailed = dec.Expert, failed, recallFailed
+	b.observeStages(tl, log)
 	log.Info("answered", "expert", dec.Expert, "model", dec.Model, "confidence", fmt.Sprintf("%.2f", dec.Confidence),
 		"fallback", dec.Fallback, "prompt_tokens", stats.PromptTokens, "reply_tokens", stats.ReplyTokens,
 		"load", stats.LoadDuration, "latency", rec.Latency, "failed", failed)
@@ -499,10 +542,11 @@ func (b *Brain) decide(ctx context.Context, k ConvKey, text string) Decision {
 // recallTimeout bounds the recall of long-term memories for one message.
 const recallTimeout = 3 * time.Second
 
-// memories recalls long-term memories; failures only cost the memories.
-func (b *Brain) memories(ctx context.Context, m Message, log *slog.Logger) []Memory {
+// memories recalls long-term memories; failures only cost the memories
+// (failed reports one).
+func (b *Brain) memories(ctx context.Context, m Message, log *slog.Logger) (mem []Memory, failed bool) {
 	if b.recall == nil || (m.ChatKind != ChatPrivate && m.ChatKind != "" && !b.cfg.MemoryInGroups) {
-		return nil
+		return nil, false
 	}
 	// Memories help; they must not hold the answer up when their store
 	// hangs.
@@ -511,19 +555,19 @@ func (b *Brain) memories(ctx context.Context, m Message, log *slog.Logger) []Mem
 	mem, err := b.recall.Top(ctx, m.Platform, m.UserID, m.Text, b.cfg.MemoryK)
 	if err != nil {
 		log.Warn("recall memories", "err", err)
-		return nil
+		return nil, true
 	}
-	return mem
+	return mem, false
 }
 
-// generate streams the model's answer into s within the parallel bound.
+// generate streams the model's answer into s within the parallel bound,
+// ahead of the night's model calls.
 func (b *Brain) generate(ctx context.Context, e Expert, msgs []ChatMessage, s Sink) (string, ChatStats, error) {
-	select {
-	case b.slots <- struct{}{}:
-	case <-ctx.Done():
-		return "", ChatStats{}, ctx.Err()
+	release, err := b.slots.Acquire(ctx, PriorityLive)
+	if err != nil {
+		return "", ChatStats{}, err
 	}
-	defer func() { <-b.slots }()
+	defer release()
 	ctx, cancel := context.WithTimeout(ctx, b.cfg.ReplyTimeout)
 	defer cancel()
 	var out strings.Builder
@@ -567,10 +611,11 @@ func (b *Brain) explain(err error, e Expert, partial string, log *slog.Logger) s
 }
 
 // remember keeps the last decision of a conversation for /why.
-func (b *Brain) remember(k ConvKey, d Decision) {
+func (b *Brain) remember(k ConvKey, d Decision, ref string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.sessionLocked(k).last = &d
+	s := b.sessionLocked(k)
+	s.last, s.lastRef = &d, ref
 }
 
 // Flush writes the messages kept in memory while the database was down.

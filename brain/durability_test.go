@@ -392,3 +392,46 @@ func texts(rs []brain.Record) []string {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// A Resume at start that finds a message the live bot is answering right
+// now adds no second answer; a redelivery of a message an earlier run
+// stored but never answered is left to Resume, which answers it once.
+func TestResumeRacingTheLiveDelivery(t *testing.T) {
+	h := braintest.NewMemHistory()
+	b, g := newGatedBrain(t, brain.Config{}, h)
+	live := brain.NewCollector()
+	b.Submit(context.Background(), tgMsg("ayse", "5", "canlı"), live)
+	waitFor(t, "the live reply to start", func() bool { return g.count() == 1 })
+	d := &fakeDeliverer{sinks: map[string]*brain.Collector{}}
+	if _, err := b.Resume(context.Background(), testNow.Add(-time.Hour), map[brain.Platform]brain.Deliverer{brain.PlatformTelegram: d}); err != nil {
+		t.Fatal(err)
+	}
+	if r, _ := d.get("canlı").Wait(context.Background()); r.Kind != brain.ReplyNone {
+		t.Errorf("resumed copy of a live message: %+v, want ReplyNone", r)
+	}
+	close(g.release)
+	if r, _ := live.Wait(context.Background()); r.Kind != brain.ReplyAnswer {
+		t.Errorf("live reply: %+v", r)
+	}
+	if got := g.count(); got != 1 {
+		t.Errorf("model calls = %d, want 1", got)
+	}
+
+	// An earlier run stored "eski" and died before answering; Telegram
+	// delivers it again before Resume runs.
+	if err := h.Append(context.Background(), &brain.Record{Key: msg("bora", "").Key(), ChatKind: brain.ChatPrivate,
+		Role: brain.RoleUser, Text: "eski", PlatformMessageID: "9", Ref: "m:9", Time: testNow}); err != nil {
+		t.Fatal(err)
+	}
+	next := newTestBrain(t, brain.Config{}, nil, h)
+	if r, _ := next.ask(t, tgMsg("bora", "9", "eski")); r.Kind != brain.ReplyNone {
+		t.Errorf("redelivery of a stored message: %+v, want ReplyNone", r)
+	}
+	n, err := next.Resume(context.Background(), testNow.Add(-time.Hour), map[brain.Platform]brain.Deliverer{brain.PlatformTelegram: d})
+	if err != nil || n != 1 {
+		t.Fatalf("Resume = %d, %v; want 1", n, err)
+	}
+	if r, _ := d.get("eski").Wait(context.Background()); r.Kind != brain.ReplyAnswer {
+		t.Errorf("resumed reply: %+v, want an answer", r)
+	}
+}

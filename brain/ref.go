@@ -33,9 +33,20 @@ func newRefSet(n int) *refSet {
 	return &refSet{set: make(map[string]struct{}, n), ring: make([]string, n)}
 }
 
+func refKey(p Platform, chatID, ref string) string {
+	return string(p) + "\x00" + chatID + "\x00" + ref
+}
+
+// remove forgets the ref (its ring slot is reused in turn).
+func (s *refSet) remove(p Platform, chatID, ref string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.set, refKey(p, chatID, ref))
+}
+
 // add records the ref and reports whether it is new.
 func (s *refSet) add(p Platform, chatID, ref string) bool {
-	key := string(p) + "\x00" + chatID + "\x00" + ref
+	key := refKey(p, chatID, ref)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.set[key]; ok {
