@@ -11,7 +11,7 @@ func memoryCommands() []commandSpec {
 	return []commandSpec{
 		{Command{Name: "memory", Description: "Uzun süreli hafızamda senin hakkında neler var", Private: true},
 			func(b *Brain, ctx context.Context, m Message, _ string) Reply { return b.listMemories(ctx, m) }},
-		{Command{Name: "forget", Description: "Uzun süreli hafızamdaki bilgilerini sil: /forget evet", Args: "onay", Private: true},
+		{Command{Name: "forget", Description: "Beni unut: mesajlarını, anılarını ve eğitim verisindeki satırlarını sil (onay kodu ister)", Args: "kod", Private: true},
 			(*Brain).forgetMe},
 	}
 }
@@ -50,20 +50,26 @@ func (b *Brain) listMemories(ctx context.Context, m Message) Reply {
 	return Reply{Kind: ReplyCommand, Text: s.String()}
 }
 
-// forgetMe deletes the user's own long-term memories after "/forget evet".
+// forgetMe erases everything EVO-TR keeps of the user, once they send
+// back the code the first "/forget" gave them.
 func (b *Brain) forgetMe(ctx context.Context, m Message, args string) Reply {
-	if b.forget == nil {
-		return Reply{Kind: ReplyCommand, Text: msgMemoryOff}
+	u := UserRef{Platform: m.Platform, UserID: m.UserID}
+	key := "forget|" + u.String()
+	now := b.clock.Now()
+	if strings.TrimSpace(args) == "" {
+		code, err := b.erasing.codes.issue(key, "", now)
+		if err != nil {
+			b.log.Error("forget: confirmation code", "err", err)
+			return Reply{Kind: ReplyError, Text: msgCodeFailed}
+		}
+		return Reply{Kind: ReplyCommand, Text: fmt.Sprintf(msgForgetAsk, code)}
 	}
-	switch strings.ToLower(strings.ReplaceAll(strings.TrimSpace(args), "İ", "i")) {
-	case "evet", "yes", "onay", "onaylıyorum":
-	default:
-		return Reply{Kind: ReplyCommand, Text: msgForgetAsk}
+	if _, ok := b.erasing.codes.take(key, args, now); !ok {
+		return Reply{Kind: ReplyCommand, Text: msgForgetBadCode}
 	}
-	if err := b.forget.ForgetUser(ctx, m.Platform, m.UserID); err != nil {
-		b.log.Error("forget own memories", "platform", m.Platform, "user", m.UserID, "err", err)
-		return Reply{Kind: ReplyError, Text: msgMemoryDown}
+	e := b.erase(ctx, u)
+	if len(e.failed) > 0 {
+		return Reply{Kind: ReplyError, Text: fmt.Sprintf(msgForgetPartial, e.done(), strings.Join(e.failed, ", "))}
 	}
-	b.log.Info("user forgot their long-term memories", "platform", m.Platform, "user", m.UserID)
-	return Reply{Kind: ReplyCommand, Text: msgForgetDone}
+	return Reply{Kind: ReplyCommand, Text: fmt.Sprintf(msgForgetDone, e.done(), b.nightNote(msgForgetNight))}
 }

@@ -119,36 +119,6 @@ func TestWhyAfterRestartReadsHistory(t *testing.T) {
 	}
 }
 
-type fakeForgetter struct{ got []string }
-
-func (f *fakeForgetter) ForgetUser(_ context.Context, p brain.Platform, id string) error {
-	f.got = append(f.got, string(p)+"/"+id)
-	return nil
-}
-
-func TestWipe(t *testing.T) {
-	h := newMem()
-	f := &fakeForgetter{}
-	b := newTestBrain(t, brain.Config{}, nil, h, brain.WithForgetter(f))
-	b.ask(t, msg("victim", "sır"))
-	b.ask(t, msg("keeper", "kalıcı"))
-	admin := msg("boss", "/wipe victim")
-	admin.Admin = true
-	r, _ := b.ask(t, admin)
-	if !strings.Contains(r.Text, "victim") || !strings.Contains(r.Text, "2 mesaj") {
-		t.Errorf("wipe reply = %q", r.Text)
-	}
-	if got := len(recent(t, h, "victim")); got != 0 {
-		t.Errorf("victim has %d messages after wipe", got)
-	}
-	if got := len(recent(t, h, "keeper")); got != 2 {
-		t.Errorf("keeper has %d messages, want 2", got)
-	}
-	if strings.Join(f.got, ",") != "telegram/victim" {
-		t.Errorf("forgetter got %v", f.got)
-	}
-}
-
 // recordingSleeper is a Sleeper that remembers the days it was asked for.
 type recordingSleeper struct {
 	days []time.Time
@@ -240,7 +210,7 @@ func TestMemoryAndForgetCommands(t *testing.T) {
 			t.Fatal(err)
 		}
 		r, _ := b.ask(t, msg("u", "/memory"))
-		for _, want := range []string{"hatırladıklarım", "• 23.11.2026 — Kullanıcı anı 11 _(etiket)_", "…ve daha eski anılar.", "/forget evet"} {
+		for _, want := range []string{"hatırladıklarım", "• 23.11.2026 — Kullanıcı anı 11 _(etiket)_", "…ve daha eski anılar.", "/forget"} {
 			if !strings.Contains(r.Text, want) {
 				t.Errorf("/memory lacks %q:\n%s", want, r.Text)
 			}
@@ -248,11 +218,13 @@ func TestMemoryAndForgetCommands(t *testing.T) {
 		if strings.Contains(r.Text, "anı 1 ") || strings.Index(r.Text, "anı 11") > strings.Index(r.Text, "anı 10") {
 			t.Errorf("/memory is not newest first or shows too many:\n%s", r.Text)
 		}
-		if r, _ := b.ask(t, msg("u", "/forget")); !strings.Contains(r.Text, "Emin misin") || mem.Len(brain.PlatformTelegram, "u") != 12 {
+		r, _ = b.ask(t, msg("u", "/forget"))
+		code := confirmCode(t, r.Text, "/forget")
+		if mem.Len(brain.PlatformTelegram, "u") != 12 {
 			t.Errorf("/forget without confirmation = %q, memories left %d", r.Text, mem.Len(brain.PlatformTelegram, "u"))
 		}
-		if r, _ := b.ask(t, msg("u", "/forget EVET")); !strings.Contains(r.Text, "sildim") || mem.Len(brain.PlatformTelegram, "u") != 0 {
-			t.Errorf("/forget evet = %q, memories left %d", r.Text, mem.Len(brain.PlatformTelegram, "u"))
+		if r, _ := b.ask(t, msg("u", "/forget "+strings.ToLower(code))); !strings.Contains(r.Text, "12 anı") || mem.Len(brain.PlatformTelegram, "u") != 0 {
+			t.Errorf("/forget %s = %q, memories left %d", code, r.Text, mem.Len(brain.PlatformTelegram, "u"))
 		}
 		if len(b.llm.calls()) != 0 {
 			t.Error("a memory command reached the model")
@@ -260,7 +232,7 @@ func TestMemoryAndForgetCommands(t *testing.T) {
 	})
 	t.Run("off without long-term memory", func(t *testing.T) {
 		b := newTestBrain(t, brain.Config{}, nil, nil)
-		for _, c := range []string{"/memory", "/forget evet"} {
+		for _, c := range []string{"/memory"} {
 			if r, _ := b.ask(t, msg("u", c)); !strings.Contains(r.Text, "kapalı") {
 				t.Errorf("%s = %q, want it to say memory is off", c, r.Text)
 			}

@@ -33,7 +33,7 @@ type commandSpec struct {
 // commands last. It is built from the families' lists.
 func commandTable() []commandSpec {
 	var all, admin []commandSpec
-	for _, family := range [][]commandSpec{chatCommands(), memoryCommands(), adminCommands()} {
+	for _, family := range [][]commandSpec{chatCommands(), memoryCommands(), exportCommands(), adminCommands(), accessCommands(), statsCommands(), feedbackCommands()} {
 		for _, c := range family {
 			if c.Admin {
 				admin = append(admin, c)

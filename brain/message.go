@@ -45,6 +45,9 @@ type Message struct {
 	UserID   string
 	// UserName is the display name the platform shows for the user.
 	UserName string
+	// Handle is the user's platform username, without "@" ("" when the
+	// user has none): what /wipe @name finds them by.
+	Handle string
 	// Text is the message text with mentions of the bot removed.
 	Text string
 	// PlatformMessageID identifies the message on its platform (for replies).
@@ -89,8 +92,11 @@ type Record struct {
 	Key      ConvKey
 	ChatKind ChatKind
 	UserName string
-	Role     Role
-	Text     string
+	// Handle is the user's platform username, without "@"; the identity
+	// keeps the latest non-empty one, as it does UserName.
+	Handle string
+	Role   Role
+	Text   string
 	// PlatformMessageID is the platform's id of the user's message, if any.
 	PlatformMessageID string
 	// Decision is set on assistant messages.

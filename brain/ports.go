@@ -116,6 +116,11 @@ type Memory struct {
 	Tags []string
 	// Time is when what the memory remembers happened.
 	Time time.Time
+	// Day is the night's day (YYYY-MM-DD, in its time zone) that distilled
+	// the memory; "" for a memory no night wrote.
+	Day string
+	// Sources are the IDs of the stored messages the memory came from.
+	Sources []int64
 	// Distance is set by Recall.Top: 0 is identical, larger is farther.
 	Distance float64
 }

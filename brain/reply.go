@@ -36,6 +36,10 @@ type Reply struct {
 	// File, when set, is sent with the reply as a document (Telegram's
 	// sendDocument, a Discord attachment).
 	File *File
+	// Ref is, on a model's answer (ReplyAnswer), the answer's stored Ref
+	// ("a:<user message ref>"): the adapter reports the messages that
+	// showed it (Brain.Delivered), so that reactions on them find it.
+	Ref string
 }
 
 // File is a document sent with a reply.

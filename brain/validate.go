@@ -24,7 +24,7 @@ func (r *Record) Validate() error {
 		return errors.New("invalid record: no time")
 	}
 	fields := []struct{ name, v string }{{"text", r.Text}, {"user name", r.UserName},
-		{"chat kind", string(r.ChatKind)}, {"platform message id", r.PlatformMessageID}}
+		{"chat kind", string(r.ChatKind)}, {"platform message id", r.PlatformMessageID}, {"handle", r.Handle}}
 	if d := r.Decision; d != nil {
 		fields = append(fields, struct{ name, v string }{"expert", d.Expert}, struct{ name, v string }{"model", d.Model},
 			struct{ name, v string }{"runner-up", d.RunnerUp}, struct{ name, v string }{"candidate", d.Candidate})

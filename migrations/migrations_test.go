@@ -44,7 +44,7 @@ func TestMigrateCreatesTheSchemaInTheSearchPath(t *testing.T) {
 			t.Fatalf("Migrate run %d: %v", i+1, err)
 		}
 	}
-	want := []string{"approved_users", "audit_log", "chats", "conversation_resets", "forgotten_users", "messages", "night_runs", "pairing_codes", migrations.VersionTable, "users"}
+	want := []string{"approved_users", "audit_log", "bot_messages", "chats", "conversation_resets", "feedback", "forgotten_users", "memories", "messages", "night_progress", "night_runs", "pairing_codes", migrations.VersionTable, "users"}
 	got := tables(t, ctx, conn)
 	if len(got) != len(want) {
 		t.Fatalf("tables in the test schema: got %q, want %q", got, want)

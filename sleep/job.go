@@ -68,13 +68,21 @@ type Job struct {
 	night brain.NightLog
 	clock brain.Clock
 	log   *slog.Logger
+	// tombs are the forgotten users (WithTombstones); nil: none.
+	tombs brain.Tombstones
+	// train is TrainingDir, whose lock the night holds while it writes.
+	train *TrainingFiles
+	// progress is who the day's runs finished (WithProgress): progress.go.
+	progress Progress
+	// feedback is what users thought of answers (WithFeedback): training.go.
+	feedback Feedback
 }
 
 var _ brain.Sleeper = (*Job)(nil)
 
 // New returns a Job. mem may be nil (no long-term memory: only training
 // data is written) and so may night (every run does its day).
-func New(cfg Config, days Days, llm brain.LLM, mem Memory, night brain.NightLog, clock brain.Clock, log *slog.Logger) (*Job, error) {
+func New(cfg Config, days Days, llm brain.LLM, mem Memory, night brain.NightLog, clock brain.Clock, log *slog.Logger, opts ...Option) (*Job, error) {
 	if days == nil || llm == nil || clock == nil || log == nil {
 		return nil, errors.New("sleep: days, llm, clock and log are required")
 	}
@@ -106,7 +114,15 @@ func New(cfg Config, days Days, llm brain.LLM, mem Memory, night brain.NightLog,
 	if cfg.Stale <= 0 {
 		cfg.Stale = 6 * time.Hour
 	}
-	return &Job{cfg: cfg, days: days, llm: llm, mem: mem, night: night, clock: clock, log: log}, nil
+	j := &Job{cfg: cfg, days: days, llm: llm, mem: mem, night: night, clock: clock, log: log,
+		train: NewTrainingFiles(cfg.TrainingDir)}
+	for _, o := range opts {
+		o(j)
+	}
+	if j.tombs != nil && j.mem != nil {
+		j.mem = guardedMemory{Memory: j.mem, j: j}
+	}
+	return j, nil
 }
 
 // Report is what one run did.
@@ -131,8 +147,15 @@ type Report struct {
 	RouterLines int            `json:"router_lines"`
 	// Rejected counts answers left out of the examples because the user's
 	// next message said they were wrong.
-	Rejected int           `json:"rejected,omitempty"`
-	Duration time.Duration `json:"duration_ns"`
+	Rejected int `json:"rejected,omitempty"`
+	// Good counts the examples users marked good (marked in the files);
+	// Bad the answers users marked bad, left out of every file.
+	Good int `json:"good,omitempty"`
+	Bad  int `json:"bad,omitempty"`
+	// Forgotten counts the users whose messages, or some of them, the
+	// night left out because the user was forgotten after writing them.
+	Forgotten int           `json:"forgotten,omitempty"`
+	Duration  time.Duration `json:"duration_ns"`
 }
 
 // Turkish renders the report for the admin who asked for it.
@@ -170,8 +193,17 @@ func (r Report) Turkish() string {
 	if r.Rejected > 0 {
 		fmt.Fprintf(&b, " Kullanıcının yanlış bulduğu %d cevap dışarıda.", r.Rejected)
 	}
+	if r.Good > 0 {
+		fmt.Fprintf(&b, " Beğenilen %d cevap işaretli.", r.Good)
+	}
+	if r.Bad > 0 {
+		fmt.Fprintf(&b, " Beğenilmeyen %d cevap dışarıda.", r.Bad)
+	}
 	if r.RouterLines > 0 {
 		fmt.Fprintf(&b, " Yönlendirici için %d satır.", r.RouterLines)
+	}
+	if r.Forgotten > 0 {
+		fmt.Fprintf(&b, "\n• Unutulmak isteyen %d kullanıcının unutma öncesi mesajları dışarıda.", r.Forgotten)
 	}
 	fmt.Fprintf(&b, "\n(%s sürdü.)", r.Duration.Round(time.Millisecond))
 	return b.String()
@@ -181,6 +213,9 @@ func (r Report) Turkish() string {
 // done (re-running a day replaces its memories and files), and returns the
 // Turkish report. It implements brain.Sleeper.
 func (j *Job) Sleep(ctx context.Context, t time.Time) (string, error) {
+	if err := j.restartDay(ctx, j.dayOf(t)); err != nil { // every user again
+		return "", err
+	}
 	r, err := j.consolidate(ctx, j.dayOf(t))
 	if err != nil {
 		return "", err
@@ -251,12 +286,19 @@ func (j *Job) consolidate(ctx context.Context, day time.Time) (Report, error) {
 	if err != nil {
 		return r, fmt.Errorf("read %s: %w", name, err)
 	}
+	graves, err := j.graves(ctx, day)
+	if err != nil {
+		return r, fmt.Errorf("%s: %w", name, err)
+	}
+	forgotten := map[brain.UserRef]bool{}
+	recs = j.unburied(recs, graves, forgotten)
 	r.Messages = len(recs)
 	users := groupByUser(recs)
 	r.Users = len(users)
 	j.log.Info("night started", "day", name, "messages", len(recs), "users", len(users))
 
 	var memErr error
+	done := j.usersDone(ctx, name) // a resumed run: progress.go
 	for _, u := range users {
 		if err := ctx.Err(); err != nil {
 			return r, err
@@ -268,12 +310,18 @@ func (j *Job) consolidate(ctx context.Context, day time.Time) (Report, error) {
 		if j.mem == nil {
 			continue
 		}
+		if done[userRef(u)] {
+			continue // an earlier run of the day wrote its memories
+		}
 		n, updated, err := j.summarize(ctx, name, u)
 		switch {
 		case err == nil:
 			r.Summarized++
 			r.Memories += n
 			r.Updated += updated
+			j.markDone(ctx, name, u)
+		case errors.Is(err, errForgotten):
+			forgotten[brain.UserRef{Platform: u.platform, UserID: u.userID}] = true
 		case errors.Is(err, brain.ErrMemoryUnavailable):
 			memErr = err // nothing can be remembered tonight
 		default:
@@ -289,16 +337,50 @@ func (j *Job) consolidate(ctx context.Context, day time.Time) (Report, error) {
 	}
 
 	if j.cfg.TrainingDir != "" {
-		ex, lines, rejected, err := j.writeTraining(name, recs)
+		t, err := j.trainingOf(ctx, day, recs, forgotten)
 		if err != nil {
 			return r, fmt.Errorf("training data for %s: %w", name, err)
 		}
-		r.Examples, r.RouterLines, r.Rejected = ex, lines, rejected
+		r.Examples, r.RouterLines, r.Rejected, r.Good, r.Bad = t.examples, t.routerLines, t.rejected, t.good, t.bad
 	}
+	r.Forgotten = len(forgotten)
 	r.Duration = j.clock.Now().Sub(start)
 	j.log.Info("night finished", "day", name, "summarized", r.Summarized, "memories", r.Memories,
 		"failed", r.Failed, "examples", r.Examples, "router_lines", r.RouterLines, "took", r.Duration)
 	return r, nil
+}
+
+// trainingOf writes the day's training data under the training lock, from
+// recs without what users forgotten meanwhile wrote before their forget:
+// a forget is either seen here or comes after the files are written, and
+// then deletes its lines itself.
+func (j *Job) trainingOf(ctx context.Context, day time.Time, recs []brain.Record, forgotten map[brain.UserRef]bool) (training, error) {
+	feedback, err := j.feedbackSince(ctx, day)
+	if err != nil {
+		return training{}, err
+	}
+	j.train.mu.Lock()
+	defer j.train.mu.Unlock()
+	graves, err := j.graves(ctx, day)
+	if err != nil {
+		return training{}, err
+	}
+	return j.writeTraining(day.Format(time.DateOnly), j.unburied(recs, graves, forgotten), feedback)
+}
+
+// unburied is recs without the records graves hide; it adds their users
+// to forgotten.
+func (j *Job) unburied(recs []brain.Record, graves brain.Graves, forgotten map[brain.UserRef]bool) []brain.Record {
+	out, hidden := unburied(recs, graves)
+	if hidden > 0 {
+		for _, r := range recs {
+			if graves.Hides(r) {
+				forgotten[brain.UserRef{Platform: r.Key.Platform, UserID: r.Key.UserID}] = true
+			}
+		}
+		j.log.Info("night: leaving out the messages of forgotten users", "records", hidden)
+	}
+	return out
 }
 
 // userDay is one user's messages of the day, across chats, oldest first.

@@ -36,11 +36,12 @@ func TestConsolidateRemembersEachUsersDay(t *testing.T) {
 	}
 
 	got := mem.of(brain.PlatformTelegram, "10")
+	ayseIDs := []int64{2, 3, 4, 5, 6, 7, 8} // the messages of her day the summary read
 	wantAyse := map[string]brain.Memory{
 		"night-2026-11-23-01": {ID: "night-2026-11-23-01", Text: "Kullanıcı Python ile bir Flask projesi geliştiriyor.",
-			Tags: []string{"python", "proje", "flask"}, Time: at(12, 1).Add(time.Second)},
+			Tags: []string{"python", "proje", "flask"}, Time: at(12, 1).Add(time.Second), Day: "2026-11-23", Sources: ayseIDs},
 		"night-2026-11-23-02": {ID: "night-2026-11-23-02", Text: "Kullanıcı listeleri sıralamayı öğrendi.",
-			Tags: []string{"python"}, Time: at(12, 1).Add(time.Second)},
+			Tags: []string{"python"}, Time: at(12, 1).Add(time.Second), Day: "2026-11-23", Sources: ayseIDs},
 	}
 	if !reflect.DeepEqual(got, wantAyse) {
 		t.Errorf("Ayşe's memories:\n got %+v\nwant %+v", got, wantAyse)
@@ -124,7 +125,8 @@ func TestConsolidateWritesTrainingData(t *testing.T) {
 			fallback = append(fallback, l)
 		}
 	}
-	wantFB := []sleep.RouterLine{{Text: "Bu akşam ne pişirsem?", Label: "", Candidate: "tr_chat", Confidence: 0.52, Fallback: true}}
+	wantFB := []sleep.RouterLine{{Text: "Bu akşam ne pişirsem?", Label: "", Candidate: "tr_chat", Confidence: 0.52, Fallback: true,
+		User: "telegram:10"}}
 	if !reflect.DeepEqual(fallback, wantFB) {
 		t.Errorf("fallbacks for review:\n got %+v\nwant %+v", fallback, wantFB)
 	}

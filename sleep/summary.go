@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -35,24 +36,30 @@ const (
 	maxMessageRunes = 1200
 )
 
-// summarize turns one user's day into memories and stores them; it
-// returns how many it stored and how many of those updated an earlier
-// day's memory.
+// DayReplacer is a long-term memory that replaces a user's memories of a
+// day at once (memory/longterm): the day's earlier memories that ms lacks
+// are deleted, so a re-run of a day leaves exactly its new memories.
+type DayReplacer interface {
+	ReplaceDay(ctx context.Context, p brain.Platform, userID, day string, ms []brain.Memory) error
+}
+
+// summarize turns one user's day into memories and stores them, replacing
+// what an earlier run of the day stored; it returns how many it stored
+// and how many of those updated an earlier day's memory.
 func (j *Job) summarize(ctx context.Context, day string, u *userDay) (int, int, error) {
-	chunks := transcript(u.recs, j.cfg.ChunkTokens, j.cfg.Location)
+	parts := transcriptParts(u.recs, j.cfg.ChunkTokens, j.cfg.Location)
 	var mems []brain.Memory
-	for i, chunk := range chunks {
-		got, err := j.ask(ctx, day, chunk)
+	for i, part := range parts {
+		got, err := j.ask(ctx, day, part.text)
 		if err != nil {
-			return 0, 0, fmt.Errorf("summarize part %d of %d: %w", i+1, len(chunks), err)
+			return 0, 0, fmt.Errorf("summarize part %d of %d: %w", i+1, len(parts), err)
+		}
+		for k := range got {
+			got[k].Sources = part.ids
 		}
 		mems = append(mems, got...)
 	}
 	mems = dedupe(mems)
-	if len(mems) == 0 {
-		return 0, 0, nil
-	}
-	when := u.recs[len(u.recs)-1].Time
 	ours := "night-" + day + "-"
 	used := map[string]bool{}
 	var keep []brain.Memory
@@ -60,26 +67,80 @@ func (j *Job) summarize(ctx context.Context, day string, u *userDay) (int, int, 
 	for i, m := range mems {
 		// Stable per user and day: a re-run replaces, never duplicates.
 		m.ID = fmt.Sprintf("%s%02d", ours, i+1)
-		m.Time = when
+		m.Time = u.recs[len(u.recs)-1].Time
+		m.Day = day
 		near, err := j.mem.Top(ctx, u.platform, u.userID, m.Text, 1)
 		if err != nil {
 			return 0, 0, fmt.Errorf("recall: %w", err)
 		}
 		if len(near) == 1 && near[0].Distance <= j.cfg.SameDistance && !strings.HasPrefix(near[0].ID, ours) {
-			// An earlier day knew this already: refresh it in place.
+			// An earlier day knew this already: refresh it in place. It
+			// stays that day's memory, from its messages and these.
 			m.ID = near[0].ID
 			if used[m.ID] {
 				continue
 			}
+			if near[0].Day != "" {
+				m.Day = near[0].Day
+			}
+			m.Sources = union(near[0].Sources, m.Sources)
 			updated++
 		}
 		used[m.ID] = true
 		keep = append(keep, m)
 	}
-	if err := j.mem.Remember(ctx, u.platform, u.userID, keep); err != nil {
+	if err := j.rememberDay(ctx, u.platform, u.userID, day, keep); err != nil {
 		return 0, 0, fmt.Errorf("remember: %w", err)
 	}
 	return len(keep), updated, nil
+}
+
+// rememberDay stores the user's memories of day: through ReplaceDay when
+// the memory has it (even when ms is empty: a re-run that found nothing
+// removes what an earlier run stored), else through Remember; tombstones,
+// when on, guard either.
+func (j *Job) rememberDay(ctx context.Context, p brain.Platform, userID, day string, ms []brain.Memory) error {
+	if g, ok := j.mem.(guardedMemory); ok {
+		return guardedMemory{Memory: dayMemory{Memory: g.Memory, day: day}, j: g.j}.Remember(ctx, p, userID, ms)
+	}
+	return dayMemory{Memory: j.mem, day: day}.Remember(ctx, p, userID, ms)
+}
+
+// dayMemory is a Memory whose Remember replaces one day's memories.
+type dayMemory struct {
+	Memory
+	day string
+}
+
+func (d dayMemory) Remember(ctx context.Context, p brain.Platform, userID string, ms []brain.Memory) error {
+	if r, ok := d.Memory.(DayReplacer); ok {
+		return r.ReplaceDay(ctx, p, userID, d.day, ms)
+	}
+	if len(ms) == 0 {
+		return nil
+	}
+	return d.Memory.Remember(ctx, p, userID, ms)
+}
+
+// ForgetUser lets the tombstone guard delete what it stored for a user
+// forgotten meanwhile.
+func (d dayMemory) ForgetUser(ctx context.Context, p brain.Platform, userID string) error {
+	f, ok := d.Memory.(brain.Forgetter)
+	if !ok {
+		return fmt.Errorf("the long-term memory cannot forget %s/%s", p, userID)
+	}
+	return f.ForgetUser(ctx, p, userID)
+}
+
+// union is a's IDs then those of b that a lacks.
+func union(a, b []int64) []int64 {
+	out := slices.Clone(a)
+	for _, id := range b {
+		if !slices.Contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // ask sends one transcript chunk to the model and parses its memories.
@@ -113,8 +174,24 @@ func (j *Job) ask(ctx context.Context, day, chunk string) ([]brain.Memory, error
 // hands out). Failed replies (error notices) are left out; very long
 // messages are cut.
 func transcript(recs []brain.Record, budget int, loc *time.Location) []string {
-	var chunks []string
+	var out []string
+	for _, p := range transcriptParts(recs, budget, loc) {
+		out = append(out, p.text)
+	}
+	return out
+}
+
+// part is one chunk of a transcript and the IDs of its messages.
+type part struct {
+	text string
+	ids  []int64
+}
+
+// transcriptParts is transcript with the IDs of each chunk's messages.
+func transcriptParts(recs []brain.Record, budget int, loc *time.Location) []part {
+	var parts []part
 	var b strings.Builder
+	var ids []int64
 	for _, r := range recs {
 		if r.Failed || strings.TrimSpace(r.Text) == "" {
 			continue
@@ -125,15 +202,19 @@ func transcript(recs []brain.Record, budget int, loc *time.Location) []string {
 		}
 		line := fmt.Sprintf("[%s] %s: %s\n", r.Time.In(loc).Format("15:04"), who, clip(r.Text, maxMessageRunes))
 		if b.Len() > 0 && brain.EstimateTokens(b.String()+line) > budget {
-			chunks = append(chunks, strings.TrimSpace(b.String()))
+			parts = append(parts, part{text: strings.TrimSpace(b.String()), ids: ids})
 			b.Reset()
+			ids = nil
 		}
 		b.WriteString(line)
+		if r.ID > 0 {
+			ids = append(ids, r.ID)
+		}
 	}
 	if b.Len() > 0 {
-		chunks = append(chunks, strings.TrimSpace(b.String()))
+		parts = append(parts, part{text: strings.TrimSpace(b.String()), ids: ids})
 	}
-	return chunks
+	return parts
 }
 
 // parseMemories reads the model's answer: the JSON the prompt asks for, or
@@ -245,16 +326,18 @@ func cleanTags(tags []string) []string {
 	return out
 }
 
-// dedupe drops memories whose text repeats an earlier one's.
+// dedupe drops memories whose text repeats an earlier one's; the earlier
+// one gets their sources too.
 func dedupe(ms []brain.Memory) []brain.Memory {
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	out := ms[:0]
 	for _, m := range ms {
 		k := strings.ToLowerSpecial(unicode.TurkishCase, m.Text)
-		if seen[k] {
+		if i, ok := seen[k]; ok {
+			out[i].Sources = union(out[i].Sources, m.Sources)
 			continue
 		}
-		seen[k] = true
+		seen[k] = len(out)
 		out = append(out, m)
 	}
 	return out

@@ -26,7 +26,8 @@ import (
 // guilds, whose GUILD_CREATE events fill discordgo's state with channels
 // and threads so that telling a thread from a channel needs no API call.
 const Intents = discordgo.IntentsGuilds | discordgo.IntentsGuildMessages |
-	discordgo.IntentsDirectMessages | discordgo.IntentMessageContent
+	discordgo.IntentsDirectMessages | discordgo.IntentMessageContent |
+	discordgo.IntentsGuildMessageReactions | discordgo.IntentsDirectMessageReactions // feedback.go
 
 // Defaults for Config's zero values.
 const (
@@ -160,6 +161,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	s.AddHandler(b.onResumed)
 	s.AddHandler(b.onRateLimit)
 	s.AddHandler(b.onMessageCreate)
+	s.AddHandler(b.onReactionAdd)
 	s.AddHandler(b.onInteractionCreate)
 	sendCtx, cancelSend := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelSend()
@@ -359,6 +361,7 @@ func (b *Bot) handleMessage(ctx context.Context, s *discordgo.Session, m *discor
 		ChatKind:          kind,
 		UserID:            m.Author.ID,
 		UserName:          name,
+		Handle:            m.Author.Username,
 		Text:              plainText(m, self, roles, stateNames{s}),
 		PlatformMessageID: m.ID,
 		Mentioned:         mentioned,
@@ -380,6 +383,7 @@ func (b *Bot) submit(ctx context.Context, msg brain.Message, out target) {
 	}
 	_, sendCtx := b.delivery()
 	r := newReply(b.cfg, out, b.log.With("chat_id", msg.ChatID, "message_id", msg.PlatformMessageID))
+	r.delivered = func(ctx context.Context, ref string, ids []string) { b.delivered(ctx, msg.ChatID, ref, ids) }
 	if !b.track("reply", func() { r.run(sendCtx) }) {
 		b.log.Debug("discord: shutting down; event ignored")
 		return

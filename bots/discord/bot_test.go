@@ -71,7 +71,7 @@ func TestMentionGetsOneReply(t *testing.T) {
 	}
 	wantMsg := brain.Message{
 		Platform: brain.PlatformDiscord, ChatID: ch.ID, ChatKind: brain.ChatGroup, UserID: e.people.ID,
-		UserName: "Ayşe Hanım", Text: "merhaba, @Mehmet da burada", PlatformMessageID: m.ID,
+		UserName: "Ayşe Hanım", Handle: "ayse", Text: "merhaba, @Mehmet da burada", PlatformMessageID: m.ID,
 		Mentioned: true, Admin: false, Time: testTime,
 	}
 	if got[0] != wantMsg {

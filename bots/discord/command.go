@@ -134,5 +134,17 @@ func (b *Bot) handleCommand(ctx context.Context, s *discordgo.Session, it *disco
 		Time:              b.clock.Now(),
 	}
 	b.log.Debug("discord: slash command", "chat_id", msg.ChatID, "command", data.Name, "user_id", msg.UserID)
-	b.submit(ctx, msg, interactionTarget{s: s, it: it})
+	b.submit(ctx, msg, interactionTarget{s: s, it: it, ephemeral: privateCommand(data.Name)})
+}
+
+// privateCommand reports whether the slash command shows the user's own
+// data (brain.Command.Private): its answer is ephemeral, seen by the user
+// alone, in a guild channel as in a DM.
+func privateCommand(name string) bool {
+	for _, c := range brain.Commands() {
+		if c.Private && commandName(c.Name) == name {
+			return true
+		}
+	}
+	return false
 }

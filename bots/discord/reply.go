@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"bytes"
 	"context"
 	"log/slog"
 	"slices"
@@ -56,6 +57,10 @@ type reply struct {
 	log *slog.Logger
 
 	*brain.Collector // what the brain wrote; run wakes on its Changed
+
+	// delivered, when set, is told the messages that showed an answer
+	// (Reply.Ref): feedback.go.
+	delivered func(ctx context.Context, ref string, ids []string)
 
 	// Owned by run.
 	msgs      []sent
@@ -195,6 +200,38 @@ func (r *reply) finish(ctx context.Context, rep brain.Reply) {
 		parts = []string{msgNoAnswer}
 	}
 	r.show(ctx, parts, true)
+	if r.delivered != nil && rep.Ref != "" && len(r.msgs) > 0 {
+		ids := make([]string, len(r.msgs))
+		for i, m := range r.msgs {
+			ids[i] = m.id
+		}
+		r.delivered(ctx, rep.Ref, ids)
+	}
+	if rep.File != nil {
+		r.attach(ctx, rep.File)
+	}
+}
+
+// attacher is a target that can send a file (a Discord attachment).
+type attacher interface {
+	attach(ctx context.Context, f *brain.File) error
+}
+
+// attach sends the reply's file after its text.
+func (r *reply) attach(ctx context.Context, f *brain.File) {
+	a, ok := r.out.(attacher)
+	if !ok {
+		r.log.Error("discord: this reply cannot carry a file; dropped", "file", f.Name)
+		return
+	}
+	if err := a.attach(ctx, f); err != nil && ctx.Err() == nil {
+		r.log.Error("discord: send file", "file", f.Name, "err", err)
+	}
+}
+
+// discordFile is f as discordgo uploads it (multipart, files[0]).
+func discordFile(f *brain.File) []*discordgo.File {
+	return []*discordgo.File{{Name: f.Name, ContentType: f.MIME, Reader: bytes.NewReader(f.Data)}}
 }
 
 // clear removes every message the reply showed, the placeholder included.
@@ -253,20 +290,41 @@ func (t channelTarget) remove(ctx context.Context, id string) error {
 
 func (t channelTarget) placeholder() string { return "" }
 
+func (t channelTarget) attach(ctx context.Context, f *brain.File) error {
+	_, err := t.s.ChannelMessageSendComplex(t.channelID, &discordgo.MessageSend{
+		Files: discordFile(f), AllowedMentions: noPings(),
+	}, discordgo.WithContext(ctx))
+	return err
+}
+
 // interactionTarget answers a slash command: a deferred response, then
 // the first part as the response and the rest as follow-ups.
 type interactionTarget struct {
 	s  *discordgo.Session
 	it *discordgo.Interaction
+	// ephemeral answers so that only the user sees it (a private
+	// command's reply), from the deferred response on.
+	ephemeral bool
+}
+
+// flags are the message flags of every response and follow-up.
+func (t interactionTarget) flags() discordgo.MessageFlags {
+	if t.ephemeral {
+		return discordgo.MessageFlagsEphemeral
+	}
+	return 0
 }
 
 // original names the interaction's response message.
 const original = "@original"
 
 func (t interactionTarget) start(ctx context.Context) error {
-	return t.s.InteractionRespond(t.it, &discordgo.InteractionResponse{
-		Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
-	}, discordgo.WithContext(ctx))
+	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource}
+	if t.ephemeral {
+		// The edits of the deferred response inherit the flag.
+		resp.Data = &discordgo.InteractionResponseData{Flags: t.flags()}
+	}
+	return t.s.InteractionRespond(t.it, resp, discordgo.WithContext(ctx))
 }
 
 func (t interactionTarget) typing(context.Context) error { return nil }
@@ -279,12 +337,20 @@ func (t interactionTarget) send(ctx context.Context, i int, content string) (str
 		return original, t.edit(ctx, original, content)
 	}
 	m, err := t.s.FollowupMessageCreate(t.it, true, &discordgo.WebhookParams{
-		Content: content, AllowedMentions: noPings(),
+		Content: content, AllowedMentions: noPings(), Flags: t.flags(),
 	}, discordgo.WithContext(ctx))
 	if err != nil {
 		return "", err
 	}
 	return m.ID, nil
+}
+
+// attach sends the file as a follow-up, as private as the response.
+func (t interactionTarget) attach(ctx context.Context, f *brain.File) error {
+	_, err := t.s.FollowupMessageCreate(t.it, true, &discordgo.WebhookParams{
+		Files: discordFile(f), AllowedMentions: noPings(), Flags: t.flags(),
+	}, discordgo.WithContext(ctx))
+	return err
 }
 
 func (t interactionTarget) edit(ctx context.Context, id, content string) error {

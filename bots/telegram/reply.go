@@ -68,6 +68,8 @@ func (r *reply) run(ctx context.Context) {
 				r.withdraw(ctx)
 			} else {
 				r.finish(ctx, final.Text)
+				r.b.delivered(ctx, r.to, final.Ref, r.shown)
+				r.attach(ctx, final.File)
 			}
 			return
 		}
@@ -140,6 +142,19 @@ func (r *reply) finish(ctx context.Context, final string) {
 		}
 	}
 	r.shown = r.shown[:min(len(parts), len(r.shown))]
+}
+
+// attach sends the reply's file, if any, after its text.
+func (r *reply) attach(ctx context.Context, f *brain.File) {
+	if f == nil {
+		return
+	}
+	if err := r.b.pace(ctx, r.to); err != nil {
+		return
+	}
+	if err := r.b.sendDocument(ctx, r.to, f); err != nil {
+		r.stop(err)
+	}
 }
 
 // withdraw deletes every message the reply has shown: the brain answered

@@ -1,6 +1,7 @@
 package telegram
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -10,6 +11,8 @@ import (
 
 	tgbot "github.com/go-telegram/bot"
 	"github.com/go-telegram/bot/models"
+
+	"github.com/evo-tr/evo/brain"
 )
 
 // errBlocked means Telegram answered 403: the user blocked the bot or it
@@ -161,6 +164,18 @@ func (b *Bot) edit(ctx context.Context, to target, id int, html string) error {
 		return fmt.Errorf("%w: %w", errGone, err)
 	}
 	return err
+}
+
+// sendDocument uploads f to the chat as a document (multipart).
+func (b *Bot) sendDocument(ctx context.Context, to target, f *brain.File) error {
+	return b.do(ctx, to, "sendDocument", func(ctx context.Context) error {
+		_, err := b.tg.SendDocument(ctx, &tgbot.SendDocumentParams{
+			ChatID: to.chatID, MessageThreadID: to.threadID,
+			// A fresh reader each attempt: a retry uploads the file again.
+			Document: &models.InputFileUpload{Filename: f.Name, Data: bytes.NewReader(f.Data)},
+		})
+		return err
+	})
 }
 
 // remove deletes a message.

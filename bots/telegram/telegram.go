@@ -138,8 +138,10 @@ type Bot struct {
 	cancelSend context.CancelFunc
 }
 
-// allowedUpdates are the update types the adapter asks Telegram for.
-var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateEditedMessage}
+// allowedUpdates are the update types the adapter asks Telegram for:
+// message_reaction only comes to a bot that names it (feedback.go).
+var allowedUpdates = []string{models.AllowedUpdateMessage, models.AllowedUpdateEditedMessage,
+	models.AllowedUpdateMessageReaction}
 
 // New checks cfg and builds the adapter; it does no I/O (Run does).
 func New(cfg Config, h brain.Handler, log *slog.Logger, clock brain.Clock) (*Bot, error) {

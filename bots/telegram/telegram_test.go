@@ -61,7 +61,7 @@ func TestPrivateMessageStreamsOneReply(t *testing.T) {
 	}
 	want := brain.Message{
 		Platform: brain.PlatformTelegram, ChatID: "7", ChatKind: brain.ChatPrivate, UserID: "7",
-		UserName: "Ayşe Yılmaz", Text: "Bugün hava nasıl?", PlatformMessageID: fmt.Sprint(in.ID),
+		UserName: "Ayşe Yılmaz", Handle: "ayse", Text: "Bugün hava nasıl?", PlatformMessageID: fmt.Sprint(in.ID),
 		Admin: true, Time: time.Unix(int64(in.Date), 0),
 	}
 	if got[0] != want {

@@ -34,6 +34,8 @@ func (b *Bot) onUpdate(ctx context.Context, u *models.Update) {
 		b.onMessage(ctx, u.Message)
 	case u.EditedMessage != nil:
 		b.log.Debug("telegram edited message ignored", "update_id", u.ID)
+	case u.MessageReaction != nil:
+		b.onReaction(ctx, u.MessageReaction)
 	default:
 		b.log.Debug("telegram update ignored", "update_id", u.ID)
 	}
@@ -126,6 +128,7 @@ func (b *Bot) toMessage(m *models.Message, in incoming, to target) brain.Message
 	case m.From != nil:
 		msg.UserID = strconv.FormatInt(m.From.ID, 10)
 		msg.UserName = strings.TrimSpace(m.From.FirstName + " " + m.From.LastName)
+		msg.Handle = m.From.Username
 		if msg.UserName == "" {
 			msg.UserName = m.From.Username
 		}

@@ -317,18 +317,109 @@ func testUnicode(t *testing.T, h brain.History) {
 
 func testIdentity(t *testing.T, h brain.History) {
 	first := rec(aliceG, "merhaba", 1)
-	first.UserName, first.ChatKind = "Ali", brain.ChatGroup
+	first.UserName, first.ChatKind, first.Handle = "Ali", brain.ChatGroup, "ali_eski"
 	second := rec(aliceG, "nasılsın", 2)
-	second.UserName, second.ChatKind = "Ali Veli", ""
+	second.UserName, second.ChatKind, second.Handle = "Ali Veli", "", "ali_veli"
 	third := rec(aliceG, "ben", 3)
 	third.UserName = ""
 	third.ChatKind = ""
 	add(t, h, first, second, third)
 	for _, r := range recent(t, h, aliceG, 10) {
-		if r.UserName != "Ali Veli" || r.ChatKind != brain.ChatGroup {
-			t.Errorf("record %q: got name %q kind %q, want %q %q", r.Text, r.UserName, r.ChatKind, "Ali Veli", brain.ChatGroup)
+		if r.UserName != "Ali Veli" || r.ChatKind != brain.ChatGroup || r.Handle != "ali_veli" {
+			t.Errorf("record %q: got name %q kind %q handle %q, want %q %q %q", r.Text, r.UserName, r.ChatKind, r.Handle,
+				"Ali Veli", brain.ChatGroup, "ali_veli")
 		}
 	}
+}
+
+// UserFinderHistory is a History that finds its users (brain.UserFinder).
+type UserFinderHistory interface {
+	brain.History
+	brain.UserFinder
+}
+
+// TestUserFinder is the contract of brain.UserFinder over a History's
+// users. newHistory must return an empty History of its own for each
+// call; the subtests run in parallel.
+func TestUserFinder(t *testing.T, newHistory func(t *testing.T) UserFinderHistory) {
+	t.Helper()
+	ctx := context.Background()
+	user := func(k brain.ConvKey, name, handle string) *brain.Record {
+		r := rec(k, "merhaba", 1)
+		r.UserName, r.Handle = name, handle
+		return r
+	}
+	seed := func(t *testing.T, h UserFinderHistory) {
+		t.Helper()
+		add(t, h,
+			user(brain.ConvKey{Platform: brain.PlatformTelegram, ChatID: "42", UserID: "42"}, "Ayşe Yılmaz", "ayse"),
+			user(brain.ConvKey{Platform: brain.PlatformTelegram, ChatID: "43", UserID: "43"}, "Mehmet", "Memo"),
+			user(brain.ConvKey{Platform: brain.PlatformTelegram, ChatID: "44", UserID: "44"}, "Mehmet", ""),
+			user(brain.ConvKey{Platform: brain.PlatformTelegram, ChatID: "45", UserID: "45"}, "ayse", ""),
+			user(brain.ConvKey{Platform: brain.PlatformTelegram, ChatID: "46", UserID: "46"}, "46", "kirk_alti"),
+			user(brain.ConvKey{Platform: brain.PlatformDiscord, ChatID: "d1", UserID: "900"}, "Mehmet", "ayse"),
+		)
+	}
+	ids := func(ms []brain.UserMatch) []string {
+		out := []string{}
+		for _, m := range ms {
+			out = append(out, string(m.Platform)+":"+m.UserID)
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name  string
+		p     brain.Platform
+		query string
+		want  []string
+	}{
+		{"by id", brain.PlatformTelegram, "43", []string{"telegram:43"}},
+		{"by @username, case-insensitively", brain.PlatformTelegram, "@MEMO", []string{"telegram:43"}},
+		{"@ matches the username only", brain.PlatformTelegram, "@ayse", []string{"telegram:42"}},
+		{"a bare word matches username and display name", brain.PlatformTelegram, "ayse", []string{"telegram:42", "telegram:45"}},
+		{"by display name, Turkish letters", brain.PlatformTelegram, "Ayşe Yılmaz", []string{"telegram:42"}},
+		{"by display name, case-insensitively", brain.PlatformTelegram, "mehmet", []string{"telegram:43", "telegram:44"}},
+		{"a name that is an id", brain.PlatformTelegram, "46", []string{"telegram:46"}},
+		{"within the platform only", brain.PlatformDiscord, "ayse", []string{"discord:900"}},
+		{"nobody", brain.PlatformTelegram, "kimse", []string{}},
+		{"no partial matches", brain.PlatformTelegram, "Ayşe", []string{}},
+		{"empty query: every user of the platform", brain.PlatformTelegram, "", []string{"telegram:42", "telegram:43", "telegram:44", "telegram:45", "telegram:46"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHistory(t)
+			seed(t, h)
+			got, err := h.FindUsers(ctx, c.p, c.query)
+			if err != nil {
+				t.Fatalf("FindUsers(%s, %q): %v", c.p, c.query, err)
+			}
+			if g := ids(got); !reflect.DeepEqual(g, c.want) {
+				t.Errorf("FindUsers(%s, %q) = %v, want %v", c.p, c.query, g, c.want)
+			}
+		})
+	}
+	t.Run("a match carries the name and username", func(t *testing.T) {
+		t.Parallel()
+		h := newHistory(t)
+		seed(t, h)
+		got, err := h.FindUsers(ctx, brain.PlatformTelegram, "42")
+		want := []brain.UserMatch{{Platform: brain.PlatformTelegram, UserID: "42", Name: "Ayşe Yılmaz", Handle: "ayse"}}
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("FindUsers = %+v, %v; want %+v", got, err, want)
+		}
+	})
+	t.Run("a deleted user is not found", func(t *testing.T) {
+		t.Parallel()
+		h := newHistory(t)
+		seed(t, h)
+		if _, err := h.DeleteUser(ctx, brain.PlatformTelegram, "42"); err != nil {
+			t.Fatal(err)
+		}
+		got, err := h.FindUsers(ctx, brain.PlatformTelegram, "@ayse")
+		if err != nil || len(got) != 0 {
+			t.Errorf("FindUsers after DeleteUser = %+v, %v; want none", got, err)
+		}
+	})
 }
 
 func testCopies(t *testing.T, h brain.History) {

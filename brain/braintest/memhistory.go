@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ type MemHistory struct {
 	nextID  int64
 	records []brain.Record // in ID order
 	names   map[userKey]string
+	handles map[userKey]string
 	kinds   map[chatKey]brain.ChatKind
 	resets  map[brain.ConvKey]int64 // the conversation's context holds IDs above this
 }
@@ -34,11 +36,14 @@ type chatKey struct {
 	chatID   string
 }
 
-var _ brain.History = (*MemHistory)(nil)
+var (
+	_ brain.History    = (*MemHistory)(nil)
+	_ brain.UserFinder = (*MemHistory)(nil)
+)
 
 // NewMemHistory returns an empty MemHistory.
 func NewMemHistory() *MemHistory {
-	return &MemHistory{names: map[userKey]string{}, kinds: map[chatKey]brain.ChatKind{},
+	return &MemHistory{names: map[userKey]string{}, handles: map[userKey]string{}, kinds: map[chatKey]brain.ChatKind{},
 		resets: map[brain.ConvKey]int64{}}
 }
 
@@ -65,6 +70,9 @@ func (h *MemHistory) Append(_ context.Context, r *brain.Record) error {
 	h.records = append(h.records, c)
 	if r.UserName != "" {
 		h.names[userKey{r.Key.Platform, r.Key.UserID}] = r.UserName
+	}
+	if r.Handle != "" {
+		h.handles[userKey{r.Key.Platform, r.Key.UserID}] = r.Handle
 	}
 	if r.ChatKind != "" {
 		h.kinds[chatKey{r.Key.Platform, r.Key.ChatID}] = r.ChatKind
@@ -133,6 +141,7 @@ func (h *MemHistory) DeleteUser(_ context.Context, p brain.Platform, userID stri
 	clear(h.records[len(kept):])
 	h.records = kept
 	delete(h.names, userKey{p, userID})
+	delete(h.handles, userKey{p, userID})
 	for k := range h.resets {
 		if k.Platform == p && k.UserID == userID {
 			delete(h.resets, k)
@@ -182,6 +191,33 @@ func (h *MemHistory) Unanswered(_ context.Context, since time.Time) ([]brain.Rec
 	return out, nil
 }
 
+// FindUsers returns the users of p that query names (brain.UserFinder):
+// the users with a stored message.
+func (h *MemHistory) FindUsers(_ context.Context, p brain.Platform, query string) ([]brain.UserMatch, error) {
+	query = strings.TrimSpace(query)
+	handleOnly := strings.HasPrefix(query, "@")
+	q := strings.ToLower(strings.TrimPrefix(query, "@"))
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	seen := map[string]bool{}
+	var out []brain.UserMatch
+	for _, r := range h.records {
+		k := userKey{r.Key.Platform, r.Key.UserID}
+		if k.platform != p || seen[k.userID] {
+			continue
+		}
+		u := brain.UserMatch{Platform: p, UserID: k.userID, Name: h.names[k], Handle: h.handles[k]}
+		byHandle := u.Handle != "" && strings.ToLower(u.Handle) == q
+		other := u.UserID == query || (u.Name != "" && strings.ToLower(u.Name) == q)
+		if query == "" || byHandle || (!handleOnly && other) {
+			seen[k.userID] = true
+			out = append(out, u)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].UserID < out[j].UserID })
+	return out, nil
+}
+
 // All returns every stored message in the order they were stored, resets
 // notwithstanding.
 func (h *MemHistory) All() []brain.Record {
@@ -199,6 +235,7 @@ func (h *MemHistory) All() []brain.Record {
 func (h *MemHistory) view(r brain.Record) brain.Record {
 	c := clone(r)
 	c.UserName = h.names[userKey{r.Key.Platform, r.Key.UserID}]
+	c.Handle = h.handles[userKey{r.Key.Platform, r.Key.UserID}]
 	c.ChatKind = h.kinds[chatKey{r.Key.Platform, r.Key.ChatID}]
 	return c
 }

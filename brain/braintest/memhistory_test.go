@@ -12,6 +12,10 @@ func TestMemHistory(t *testing.T) {
 	braintest.TestHistory(t, func(*testing.T) brain.History { return braintest.NewMemHistory() })
 }
 
+func TestMemHistoryFindsUsers(t *testing.T) {
+	braintest.TestUserFinder(t, func(*testing.T) braintest.UserFinderHistory { return braintest.NewMemHistory() })
+}
+
 func TestMemHistoryAllKeepsResetMessages(t *testing.T) {
 	h := braintest.NewMemHistory()
 	ctx := context.Background()

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -52,6 +53,11 @@ type Config struct {
 	SpoolDir        string        `env:"SPOOL_DIR" default:"data/spool"`
 	ShutdownTimeout time.Duration `env:"SHUTDOWN_TIMEOUT" default:"30s" min:"1"`
 	ResumeWindow    time.Duration `env:"RESUME_WINDOW" default:"15m"`
+
+	// Access.
+	AccessMode         string   `env:"ACCESS_MODE" default:"pairing" oneof:"pairing,allowlist,open"`
+	AllowedUsers       []string `env:"ALLOWED_USERS"`
+	RateLimitPerMinute int      `env:"RATE_LIMIT_PER_MINUTE" default:"20" min:"0"`
 
 	// Telegram.
 	TelegramBotToken      string   `env:"TELEGRAM_BOT_TOKEN" secret:"true"`
@@ -225,7 +231,7 @@ func (c Config) validate() error {
 	}
 	if c.ChromaURL != "" {
 		if _, err := parseHTTPURL(c.ChromaURL); err != nil {
-			return fmt.Errorf("CHROMA_URL: %w", err)
+			return fmt.Errorf("CHROMA_URL: %q is not an http(s) URL", maskURL(c.ChromaURL))
 		}
 	}
 	if _, err := c.SleepLocation(); err != nil {
@@ -233,6 +239,9 @@ func (c Config) validate() error {
 	}
 	if c.NumPredict >= c.NumCtx {
 		return fmt.Errorf("NUM_PREDICT: %d must be below NUM_CTX (%d)", c.NumPredict, c.NumCtx)
+	}
+	if _, err := c.allowedUsers(); err != nil { // users.go
+		return err
 	}
 	return nil
 }
@@ -305,7 +314,8 @@ func parseEnv(r io.Reader) (map[string]string, error) {
 	return out, sc.Err()
 }
 
-// String renders the configuration for logs with secrets masked.
+// String renders the configuration for logs with secrets masked: the
+// tokens, and the passwords and keys inside DATABASE_URL and CHROMA_URL.
 func (c Config) String() string {
 	v := reflect.ValueOf(c)
 	t := v.Type()
@@ -316,19 +326,62 @@ func (c Config) String() string {
 		if f.Tag.Get("secret") == "true" && val != "" {
 			val = "***"
 		}
-		if f.Name == "DatabaseURL" {
-			val = redactURL(val)
+		switch f.Name {
+		case "DatabaseURL":
+			val = maskDSN(val)
+		case "ChromaURL":
+			val = maskURL(val)
 		}
 		fmt.Fprintf(&b, "%s=%s ", f.Tag.Get("env"), val)
 	}
 	return strings.TrimSpace(b.String())
 }
 
-// redactURL hides the password of a URL.
-func redactURL(s string) string {
+// secretParam matches the names of query parameters that hold secrets.
+var secretParam = regexp.MustCompile(`(?i)pass|token|key|secret`)
+
+// dsnPassword is a password in a keyword/value connection string:
+// password=x, password = 'x y', with \' escapes inside quotes.
+var dsnPassword = regexp.MustCompile(`(?i)(\bpassword\s*=\s*)('(?:\\.|[^'\\])*'?|\S*)`)
+
+// maskDSN hides the password of a PostgreSQL connection string, in URL
+// form (postgres://u:secret@h/db, ?password=secret) or keyword form
+// (host=h password=secret).
+func maskDSN(s string) string {
+	if strings.Contains(s, "://") {
+		return maskURL(s)
+	}
+	return dsnPassword.ReplaceAllString(s, "${1}***")
+}
+
+// maskURL hides a URL's password and any query parameter that holds a
+// secret (password, token, key); a URL it cannot read is hidden whole.
+// With a user but no password, the user (often a token) is hidden too.
+func maskURL(s string) string {
+	if s == "" {
+		return ""
+	}
 	u, err := url.Parse(s)
 	if err != nil {
 		return "***"
 	}
-	return u.Redacted()
+	if u.User != nil {
+		if _, set := u.User.Password(); set {
+			u.User = url.UserPassword(u.User.Username(), "xxxxx")
+		} else if u.Scheme != "postgres" && u.Scheme != "postgresql" {
+			u.User = url.User("xxxxx")
+		}
+	}
+	if u.RawQuery != "" {
+		parts := strings.Split(u.RawQuery, "&")
+		for i, p := range parts {
+			k, _, hasValue := strings.Cut(p, "=")
+			if name, err := url.QueryUnescape(k); err == nil && hasValue && secretParam.MatchString(name) {
+				parts[i] = k + "=xxxxx"
+			}
+		}
+		u.RawQuery = strings.Join(parts, "&")
+	}
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
 }

@@ -137,3 +137,49 @@ func TestConfigStringHidesSecrets(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigStringMasksConnectionSecrets(t *testing.T) {
+	tests := []struct {
+		name     string
+		key, val string
+		want     string // what String shows for the key
+	}{
+		{"postgres URL password", "DATABASE_URL", "postgres://evo:s3cr3t@db:5432/evo?sslmode=disable",
+			"postgres://evo:xxxxx@db:5432/evo?sslmode=disable"},
+		{"postgres URL password parameter", "DATABASE_URL", "postgres://evo@db/evo?sslmode=disable&password=s3cr3t",
+			"postgres://evo@db/evo?sslmode=disable&password=xxxxx"},
+		{"postgres URL without a password", "DATABASE_URL", "postgres://postgres@127.0.0.1:5432/evo",
+			"postgres://postgres@127.0.0.1:5432/evo"},
+		{"keyword form", "DATABASE_URL", "host=db user=evo password=s3cr3t dbname=evo",
+			"host=db user=evo password=*** dbname=evo"},
+		{"keyword form, quoted with spaces", "DATABASE_URL", "host=db password = 's3cr3t and \\' more' dbname=evo",
+			"host=db password = *** dbname=evo"},
+		{"keyword form, upper case", "DATABASE_URL", "host=db PASSWORD=s3cr3t", "host=db PASSWORD=***"},
+		{"chroma userinfo", "CHROMA_URL", "https://admin:s3cr3t@chroma.local:8000", "https://admin:xxxxx@chroma.local:8000"},
+		{"chroma token as user", "CHROMA_URL", "https://s3cr3t@chroma.local", "https://xxxxx@chroma.local"},
+		{"chroma query secrets", "CHROMA_URL", "http://127.0.0.1:8000/?token=s3cr3t&tenant=t1&api_key=s3cr3t&password=s3cr3t",
+			"http://127.0.0.1:8000/?token=xxxxx&tenant=t1&api_key=xxxxx&password=xxxxx"},
+		{"chroma plain", "CHROMA_URL", "http://127.0.0.1:8000", "http://127.0.0.1:8000"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, err := LoadConfig(lookupFrom(map[string]string{envFileKey: os.DevNull, tt.key: tt.val}))
+			if err != nil {
+				t.Fatalf("LoadConfig: %v", err)
+			}
+			s := cfg.String()
+			if strings.Contains(s, "s3cr3t") {
+				t.Errorf("String() shows the secret: %s", s)
+			}
+			if !strings.Contains(s, tt.key+"="+tt.want+" ") {
+				t.Errorf("String() shows %s as\n%s\nwant %s=%s", tt.key, s, tt.key, tt.want)
+			}
+		})
+	}
+	t.Run("a CHROMA_URL that is refused is masked in the error", func(t *testing.T) {
+		_, err := LoadConfig(lookupFrom(map[string]string{envFileKey: os.DevNull, "CHROMA_URL": "ftp://u:s3cr3t@h/?token=s3cr3t"}))
+		if err == nil || strings.Contains(err.Error(), "s3cr3t") || !strings.Contains(err.Error(), "CHROMA_URL") {
+			t.Errorf("LoadConfig error = %v, want one naming CHROMA_URL without the secret", err)
+		}
+	})
+}

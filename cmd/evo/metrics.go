@@ -1,47 +1,121 @@
 package main
 
 import (
-	"fmt"
-	"io"
 	"net/http"
-	"sort"
-	"strings"
-	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/evo-tr/evo/brain"
 )
 
-// latencyBuckets are the reply-latency histogram's upper bounds, seconds.
-var latencyBuckets = []float64{0.5, 1, 2, 5, 10, 20, 30, 60, 120}
+// Histogram upper bounds, seconds (and a 0–1 confidence).
+var (
+	replyBuckets      = []float64{0.5, 1, 2, 5, 10, 20, 30, 60, 120}
+	firstTokenBuckets = []float64{0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30}
+	stageBuckets      = []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}
+	confidenceBuckets = []float64{0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1}
+	nightBuckets      = []float64{1, 5, 15, 30, 60, 120, 300, 600, 1800, 3600}
+)
 
-// metrics counts what the brain keeps and serves it at /metrics in the
-// Prometheus text format. It is safe for concurrent use.
+// Night outcomes (evo_night_runs_total).
+const (
+	nightOK      = "ok"
+	nightFailed  = "failed"
+	nightSkipped = "skipped"
+)
+
+// metrics counts what the brain keeps, how long each message took, and the
+// nights, in a registry of its own with the Go runtime's and the process's
+// collectors, and serves it at /metrics. It is safe for concurrent use.
 type metrics struct {
+	reg *prometheus.Registry
+	// pending is the brain's spool length; set it once the brain exists,
+	// before serving.
 	pending func() int
 
-	mu        sync.Mutex
-	messages  map[[2]string]uint64 // platform, role
-	replies   map[[2]string]uint64 // expert, outcome
-	decisions map[string]uint64    // routed, fallback, forced
-	tokens    map[string]uint64    // prompt, reply
-	buckets   []uint64             // cumulative at render time
-	count     uint64
-	sum       float64
+	messages       *prometheus.CounterVec
+	replies        *prometheus.CounterVec
+	decisions      *prometheus.CounterVec
+	tokens         *prometheus.CounterVec
+	reply          prometheus.Histogram
+	firstToken     prometheus.Histogram
+	confidence     prometheus.Histogram
+	stages         *prometheus.HistogramVec
+	recallFailures prometheus.Counter
+	nightRuns      *prometheus.CounterVec
+	night          prometheus.Histogram
+
+	handler http.Handler
 }
 
-var _ brain.Observer = (*metrics)(nil)
+var (
+	_ brain.Observer      = (*metrics)(nil)
+	_ brain.StageObserver = (*metrics)(nil)
+)
 
 // newMetrics returns empty metrics; set pending once the brain exists.
 func newMetrics() *metrics {
-	return &metrics{pending: func() int { return 0 }, messages: map[[2]string]uint64{}, replies: map[[2]string]uint64{},
-		decisions: map[string]uint64{}, tokens: map[string]uint64{}, buckets: make([]uint64, len(latencyBuckets))}
+	m := &metrics{
+		reg:     prometheus.NewRegistry(),
+		pending: func() int { return 0 },
+		messages: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "evo_messages_total",
+			Help: "Messages kept, by platform and role (user or assistant)."}, []string{"platform", "role"}),
+		replies: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "evo_replies_total",
+			Help: "Replies by the expert that answered and outcome (ok or failed)."}, []string{"expert", "outcome"}),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "evo_router_decisions_total",
+			Help: "Routing decisions: routed to an expert, fallback to the base model, or forced with /expert."}, []string{"kind"}),
+		tokens: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "evo_tokens_total",
+			Help: "Tokens Ollama evaluated, prompt and reply."}, []string{"kind"}),
+		reply: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "evo_reply_seconds",
+			Help: "Time from a message's arrival to the last token of its reply (failed replies excluded).", Buckets: replyBuckets}),
+		firstToken: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "evo_first_token_seconds",
+			Help: "Time from a message's arrival to the first token of its reply.", Buckets: firstTokenBuckets}),
+		confidence: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "evo_route_confidence",
+			Help: "The router's confidence in the expert it chose (forced experts excluded).", Buckets: confidenceBuckets}),
+		stages: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "evo_stage_seconds",
+			Help: "How long each stage of answering a message took, from the end of the stage before it.", Buckets: stageBuckets}, []string{"stage"}),
+		recallFailures: prometheus.NewCounter(prometheus.CounterOpts{Name: "evo_recall_failures_total",
+			Help: "Messages answered without long-term memories because recalling them failed."}),
+		nightRuns: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "evo_night_runs_total",
+			Help: "Night job runs over a day: ok, failed, or skipped (done already or running elsewhere)."}, []string{"outcome"}),
+		night: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "evo_night_seconds",
+			Help: "How long a night job run over a day took (skipped runs excluded).", Buckets: nightBuckets}),
+	}
+	// Series that exist before their first event, so that rates start at 0.
+	for _, k := range []string{"routed", "fallback", "forced"} {
+		m.decisions.WithLabelValues(k)
+	}
+	for _, k := range []string{"prompt", "reply"} {
+		m.tokens.WithLabelValues(k)
+	}
+	for _, st := range brain.AllStages() {
+		m.stages.WithLabelValues(string(st))
+	}
+	for _, o := range []string{nightOK, nightFailed, nightSkipped} {
+		m.nightRuns.WithLabelValues(o)
+	}
+	m.reg.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "evo_build_info", Help: "The running evo.",
+			ConstLabels: prometheus.Labels{"version": version}}, func() float64 { return 1 }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "evo_pending_messages",
+			Help: "Messages kept in the spool while the database is unreachable."}, func() float64 { return float64(m.pending()) }),
+		m.messages, m.replies, m.decisions, m.tokens, m.reply, m.firstToken, m.confidence, m.stages,
+		m.recallFailures, m.nightRuns, m.night,
+	)
+	// A collector that fails (the process's, on a system it cannot read)
+	// costs its own series, not the page.
+	m.handler = promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg, ErrorHandling: promhttp.ContinueOnError})
+	return m
 }
 
 // Observe implements brain.Observer.
 func (m *metrics) Observe(r brain.Record) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.messages[[2]string{string(r.Key.Platform), string(r.Role)}]++
+	m.messages.WithLabelValues(string(r.Key.Platform), string(r.Role)).Inc()
 	if r.Role != brain.RoleAssistant || r.Decision == nil {
 		return
 	}
@@ -49,82 +123,46 @@ func (m *metrics) Observe(r brain.Record) {
 	if r.Failed {
 		outcome = "failed"
 	}
-	m.replies[[2]string{r.Decision.Expert, outcome}]++
+	m.replies.WithLabelValues(r.Decision.Expert, outcome).Inc()
 	switch {
 	case r.Decision.Forced:
-		m.decisions["forced"]++
+		m.decisions.WithLabelValues("forced").Inc()
 	case r.Decision.Fallback:
-		m.decisions["fallback"]++
+		m.decisions.WithLabelValues("fallback").Inc()
+		m.confidence.Observe(r.Decision.Confidence)
 	default:
-		m.decisions["routed"]++
+		m.decisions.WithLabelValues("routed").Inc()
+		m.confidence.Observe(r.Decision.Confidence)
 	}
-	m.tokens["prompt"] += uint64(max(r.PromptTokens, 0))
-	m.tokens["reply"] += uint64(max(r.ReplyTokens, 0))
-	if r.Failed {
-		return
-	}
-	sec := r.Latency.Seconds()
-	for i, le := range latencyBuckets {
-		if sec <= le {
-			m.buckets[i]++
-			break
-		}
-	}
-	m.count++
-	m.sum += sec
+	m.tokens.WithLabelValues("prompt").Add(float64(max(r.PromptTokens, 0)))
+	m.tokens.WithLabelValues("reply").Add(float64(max(r.ReplyTokens, 0)))
 }
 
-// ServeHTTP writes the metrics.
-func (m *metrics) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	m.write(w)
+// ObserveStages implements brain.StageObserver.
+func (m *metrics) ObserveStages(s brain.Stages) {
+	for _, d := range s.Durations() {
+		m.stages.WithLabelValues(string(d.Stage)).Observe(d.Took.Seconds())
+	}
+	if d, ok := s.Since(brain.StageFirstToken); ok {
+		m.firstToken.Observe(d.Seconds())
+	}
+	if d, ok := s.Since(brain.StageLastToken); ok && !s.Failed {
+		m.reply.Observe(d.Seconds())
+	}
+	if s.RecallFailed {
+		m.recallFailures.Inc()
+	}
 }
 
-func (m *metrics) write(w io.Writer) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	fmt.Fprintf(w, "# HELP evo_build_info The running evo.\n# TYPE evo_build_info gauge\nevo_build_info{version=%q} 1\n", version)
-
-	fmt.Fprint(w, "# HELP evo_messages_total Messages kept, by platform and role (user or assistant).\n# TYPE evo_messages_total counter\n")
-	for _, k := range sortedPairs(m.messages) {
-		fmt.Fprintf(w, "evo_messages_total{platform=%q,role=%q} %d\n", k[0], k[1], m.messages[k])
+// observeNight counts one night run over a day; took is not observed for
+// a skipped run, nor when negative (the run was not timed).
+func (m *metrics) observeNight(outcome string, took time.Duration) {
+	m.nightRuns.WithLabelValues(outcome).Inc()
+	if outcome != nightSkipped && took >= 0 {
+		m.night.Observe(took.Seconds())
 	}
-	fmt.Fprint(w, "# HELP evo_replies_total Replies by the expert that answered and outcome (ok or failed).\n# TYPE evo_replies_total counter\n")
-	for _, k := range sortedPairs(m.replies) {
-		fmt.Fprintf(w, "evo_replies_total{expert=%q,outcome=%q} %d\n", k[0], k[1], m.replies[k])
-	}
-	fmt.Fprint(w, "# HELP evo_router_decisions_total Routing decisions: routed to an expert, fallback to the base model, or forced with /expert.\n# TYPE evo_router_decisions_total counter\n")
-	for _, k := range []string{"routed", "fallback", "forced"} {
-		fmt.Fprintf(w, "evo_router_decisions_total{kind=%q} %d\n", k, m.decisions[k])
-	}
-	fmt.Fprint(w, "# HELP evo_tokens_total Tokens Ollama evaluated, prompt and reply.\n# TYPE evo_tokens_total counter\n")
-	for _, k := range []string{"prompt", "reply"} {
-		fmt.Fprintf(w, "evo_tokens_total{kind=%q} %d\n", k, m.tokens[k])
-	}
-	fmt.Fprint(w, "# HELP evo_reply_latency_seconds Time from a message to its full reply (failed replies excluded).\n# TYPE evo_reply_latency_seconds histogram\n")
-	var cum uint64
-	for i, le := range latencyBuckets {
-		cum += m.buckets[i]
-		fmt.Fprintf(w, "evo_reply_latency_seconds_bucket{le=%q} %d\n", trimFloat(le), cum)
-	}
-	fmt.Fprintf(w, "evo_reply_latency_seconds_bucket{le=\"+Inf\"} %d\nevo_reply_latency_seconds_sum %s\nevo_reply_latency_seconds_count %d\n",
-		m.count, trimFloat(m.sum), m.count)
-	fmt.Fprintf(w, "# HELP evo_pending_messages Messages kept in memory while the database is unreachable.\n# TYPE evo_pending_messages gauge\nevo_pending_messages %d\n", m.pending())
 }
 
-func sortedPairs(m map[[2]string]uint64) [][2]string {
-	keys := make([][2]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i][0]+"\x00"+keys[i][1] < keys[j][0]+"\x00"+keys[j][1] })
-	return keys
-}
-
-func trimFloat(f float64) string {
-	s := strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.6f", f), "0"), ".")
-	if s == "" || s == "-" {
-		return "0"
-	}
-	return s
-}
+// ServeHTTP writes the metrics in the Prometheus exposition format the
+// scraper asks for (text by default).
+func (m *metrics) ServeHTTP(w http.ResponseWriter, r *http.Request) { m.handler.ServeHTTP(w, r) }

@@ -38,8 +38,10 @@ func TestSleepCommandInChatWritesTrainingData(t *testing.T) {
 	if !strings.Contains(string(data), "ters sıralarım") || !strings.Contains(string(data), `"role":"system"`) {
 		t.Errorf("python_coder.jsonl = %s", data)
 	}
-	if len(srv.ChatRequests()) != 2 {
-		t.Errorf("chat requests = %d, want 2: without long-term memory the night asks for no summary", len(srv.ChatRequests()))
+	// Without CHROMA_URL the night still summarizes: the memories are rows
+	// in Postgres (/memory lists them), only recall is off.
+	if len(srv.ChatRequests()) != 3 {
+		t.Errorf("chat requests = %d, want 2 answers and 1 summary", len(srv.ChatRequests()))
 	}
 
 	// evo sleep does the same from the command line (cron, launchd).
@@ -182,7 +184,7 @@ func TestSleepCommandErrors(t *testing.T) {
 // TestMemoryAcrossDaysEndToEnd runs evo chat against the fake Ollama, the
 // real Postgres and a real Chroma: the night distils the conversation into
 // long-term memories, a later conversation's prompt carries them, and
-// /wipe removes them.
+// /forget removes them.
 func TestMemoryAcrossDaysEndToEnd(t *testing.T) {
 	dsn := pgtest.NewSchema(t)
 	chromaSrv := chromatest.Start(t)
@@ -240,14 +242,14 @@ func TestMemoryAcrossDaysEndToEnd(t *testing.T) {
 		t.Errorf("mehmet's prompt carries ayse's memory: %+v", c)
 	}
 
-	// /wipe (the terminal user is an admin) forgets her long-term memory too.
-	if code, out, stderr := evo(t, env, "/wipe\n", "chat", "--user", "ayse"); code != 0 || !strings.Contains(out, "hafızasını sildim") {
-		t.Fatalf("wipe: exit %d, out %q, err %s", code, out, stderr)
+	// /forget, confirmed with its code, deletes her long-term memory too.
+	if out := forgetInChat(t, env, "ayse"); !strings.Contains(out, "1 anı") {
+		t.Fatalf("forget: %q", out)
 	}
 	srv.ResetRecords()
 	evo(t, env, "Kedimin adı neydi?\n", "chat", "--user", "ayse")
 	if c := srv.ChatRequests(); len(c) != 1 || strings.Contains(c[0].Messages[0].Content, "Pamuk") {
-		t.Errorf("after /wipe the prompt still carries the memory: %+v", c)
+		t.Errorf("after /forget the prompt still carries the memory: %+v", c)
 	}
 }
 

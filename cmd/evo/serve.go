@@ -15,7 +15,7 @@ import (
 	"github.com/evo-tr/evo/memory/postgres"
 )
 
-// pinger is anything /healthz checks.
+// pinger is anything /readyz checks.
 type pinger interface {
 	Ping(ctx context.Context) error
 }
@@ -41,7 +41,7 @@ func cmdServe(ctx context.Context, a *app, _ []string) error {
 			"spool", a.cfg.SpoolDir, "err", err)
 	}
 	deps := map[string]pinger{"postgres": st, "ollama": llm}
-	if svc.memory != nil {
+	if a.cfg.ChromaURL != "" {
 		deps["chroma"] = svc.memory
 	}
 
@@ -104,7 +104,7 @@ func cmdServe(ctx context.Context, a *app, _ []string) error {
 		return nil
 	})
 	if bots == 0 {
-		a.log.Warn("no bot token set (TELEGRAM_BOT_TOKEN, DISCORD_BOT_TOKEN): serving /healthz only; talk to the brain with `evo chat`")
+		a.log.Warn("no bot token set (TELEGRAM_BOT_TOKEN, DISCORD_BOT_TOKEN): serving /healthz, /readyz and /metrics only; talk to the brain with `evo chat`")
 	}
 
 	select {
@@ -181,28 +181,50 @@ func flushLoop(ctx context.Context, a *app, b *brain.Brain) {
 	}
 }
 
-// healthHandler serves /healthz: 200 when every dependency answers, 503
-// otherwise, with a JSON body saying which; and /metrics.
+// healthHandler serves /healthz: 200 while the process runs, with the
+// messages waiting for the database; /readyz: 200 when every dependency
+// answers (Postgres migrated, Ollama, Chroma when configured), 503
+// otherwise, with a JSON body naming what is down; and /metrics.
 func healthHandler(b *brain.Brain, deps map[string]pinger, m http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{"status": "ok", "pending_messages": b.Pending()})
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
+		names := sortedKeys(deps)
+		errs := make([]error, len(names))
+		var wg sync.WaitGroup
+		for i, name := range names { // at once: a hung one costs the timeout once
+			wg.Go(func() { errs[i] = deps[name].Ping(ctx) })
+		}
+		wg.Wait()
 		body := map[string]any{"pending_messages": b.Pending()}
-		status := http.StatusOK
-		for _, name := range sortedKeys(deps) {
-			if err := deps[name].Ping(ctx); err != nil {
-				body[name] = err.Error()
-				status = http.StatusServiceUnavailable
+		down := []string{}
+		for i, name := range names {
+			if errs[i] != nil {
+				body[name] = errs[i].Error()
+				down = append(down, name)
 			} else {
 				body[name] = "ok"
 			}
 		}
-		body["status"] = map[bool]string{true: "ok", false: "degraded"}[status == http.StatusOK]
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(status)
-		_ = json.NewEncoder(w).Encode(body)
+		body["down"] = down
+		status := http.StatusOK
+		body["status"] = "ok"
+		if len(down) > 0 {
+			status = http.StatusServiceUnavailable
+			body["status"] = "degraded"
+		}
+		writeJSON(w, status, body)
 	})
 	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
 }

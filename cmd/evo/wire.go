@@ -102,7 +102,7 @@ type service struct {
 	store   *postgres.Store
 	llm     *ollama.Client
 	experts []brain.Expert
-	// memory is long-term memory, nil when CHROMA_URL is empty.
+	// memory is long-term memory: rows in Postgres; recall needs CHROMA_URL.
 	memory longTerm
 	// night is the night job, always there (/sleep, the schedule).
 	night *sleep.Job
@@ -174,20 +174,36 @@ func (a *app) wire(ctx context.Context, st *postgres.Store, extra ...brain.Optio
 		return nil, err
 	}
 	s := &service{store: st, llm: llm, log: a.log}
-	if s.memory, err = a.openMemory(ctx, llm); err != nil {
+	if s.memory, err = a.openMemory(ctx, st, llm); err != nil {
 		return nil, err
 	}
 	if s.experts, err = a.loadExperts(); err != nil {
 		return nil, err
 	}
-	if s.night, err = a.newNightJob(st, llm, s.memory, s.experts); err != nil {
+	s.metrics = newMetrics()
+	// The night's model calls take the brain's MAX_PARALLEL slots, behind live replies.
+	slots := brain.NewSlots(a.cfg.MaxParallel)
+	if s.night, err = a.newNightJob(st, slots.NightLLM(llm), s.memory, s.experts, s.metrics); err != nil {
 		return nil, err
 	}
-	s.metrics = newMetrics()
-	opts := append([]brain.Option{brain.WithSleeper(s.night), brain.WithObserver(s.metrics)}, extra...)
+	opts := append([]brain.Option{brain.WithSlots(slots), brain.WithSleeper(meteredSleeper{Job: s.night, m: s.metrics, clock: brain.SystemClock{}}),
+		brain.WithObserver(s.metrics)}, extra...)
 	if s.memory != nil {
 		opts = append(opts, brain.WithRecall(s.memory), brain.WithForgetter(s.memory), brain.WithMemoryLister(s.memory))
 	}
+	// /forget and /wipe: tombstones and users in the store, the night's training files.
+	opts = append(opts, brain.WithTombstones(st), brain.WithUserFinder(st), brain.WithTrainingData(s.night.Training()))
+	// The audit log, /stats and /export read the store; /stats checks the dependencies.
+	health := map[string]brain.HealthCheck{"postgres": st.Ping, "ollama": llm.Ping}
+	if a.cfg.ChromaURL != "" {
+		health["chroma"] = s.memory.Ping
+	}
+	opts = append(opts, brain.WithAuditor(st), brain.WithStats(st), brain.WithExporter(st), brain.WithHealth(health),
+		brain.WithTrainingLines(s.night.Training()))
+	// Reactions, /iyi and /kotu on answers; the night reads them (night.go).
+	opts = append(opts, brain.WithFeedback(st))
+	// Who may use it (ACCESS_MODE, ALLOWED_USERS) and how fast: users.go.
+	opts = append(opts, a.accessOptions(st)...)
 	if s.brain, err = a.newBrain(ctx, st, llm, s.experts, opts...); err != nil {
 		return nil, err
 	}

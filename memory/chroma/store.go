@@ -102,7 +102,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	}
 	u, err := url.Parse(cfg.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("chroma: URL %q is not an http(s) address", cfg.URL)
+		return nil, errors.New("chroma: the URL is not an http(s) address") // never quote it: it may hold a token
 	}
 	if cfg.Prefix == "" {
 		cfg.Prefix = DefaultPrefix
@@ -133,7 +133,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Store, error) {
 	s := &Store{cfg: cfg, client: client,
 		ef: &embedFunc{e: cfg.Embedder, model: cfg.EmbedModel}, log: log, cols: map[string]chroma.Collection{}}
 	if err := s.Ping(ctx); err != nil {
-		log.Warn("long-term memory: Chroma does not answer yet", "url", cfg.URL, "err", err)
+		log.Warn("long-term memory: Chroma does not answer yet", "server", u.Host, "err", err)
 	}
 	return s, nil
 }

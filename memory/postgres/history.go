@@ -12,15 +12,16 @@ import (
 
 // appendSQL upserts the user and the chat and inserts the message in one
 // statement, so storing a message costs one round trip. The identity keeps
-// the latest non-empty display name and chat kind. The chat's upsert reads
+// the latest non-empty display name, username and chat kind. The chat's upsert reads
 // u, so every Append locks the user row before the chat row: concurrent
 // Appends cannot deadlock.
 const appendSQL = `
 WITH u AS (
-	INSERT INTO users AS x (platform, platform_user_id, display_name, seen_at)
-	VALUES ($1, $2, $3, $4)
+	INSERT INTO users AS x (platform, platform_user_id, display_name, username, seen_at)
+	VALUES ($1, $2, $3, $24, $4)
 	ON CONFLICT (platform, platform_user_id) DO UPDATE
 	SET display_name = CASE WHEN excluded.display_name = '' THEN x.display_name ELSE excluded.display_name END,
+	    username = CASE WHEN excluded.username = '' THEN x.username ELSE excluded.username END,
 	    seen_at = greatest(x.seen_at, excluded.seen_at)
 	RETURNING x.id
 ), c AS (
@@ -83,17 +84,24 @@ WHERE u.platform = $1 AND u.platform_user_id = $2
 ON CONFLICT (user_ref, chat_ref) DO UPDATE SET after_id = excluded.after_id, reset_at = now()`
 
 // deleteUserSQL deletes, in one statement, the user's messages (counting
-// them), the identity (its reset markers follow by cascade) and the chats
-// the user was in that hold no other user's message. Every part sees the
+// them), the identity (its reset markers follow by cascade), the ratings
+// the user gave, the platform ids of the messages that showed the user's
+// answers, and the chats the user was in that hold no other user's
+// message. Every part sees the
 // database as it was before the statement, hence "other user" rather than
 // "remaining" messages.
 const deleteUserSQL = `
 WITH u AS (
 	SELECT id FROM users WHERE platform = $1 AND platform_user_id = $2
 ), gone AS (
-	DELETE FROM messages m USING u WHERE m.user_ref = u.id RETURNING m.chat_ref
+	DELETE FROM messages m USING u WHERE m.user_ref = u.id RETURNING m.chat_ref, m.ref
 ), identity AS (
 	DELETE FROM users x USING u WHERE x.id = u.id
+), ratings AS (
+	DELETE FROM feedback f WHERE f.platform = $1 AND f.platform_user_id = $2
+), shown AS (
+	DELETE FROM bot_messages b USING gone g, chats c
+	WHERE c.id = g.chat_ref AND b.platform = $1 AND b.chat_id = c.platform_chat_id AND b.reply_ref = g.ref
 ), emptied AS (
 	DELETE FROM chats c
 	WHERE c.id IN (SELECT chat_ref FROM gone)
@@ -111,8 +119,8 @@ WHERE m.created_at >= $1 AND m.created_at < $2
 ORDER BY m.created_at, m.id`
 
 // Append stores r and sets r.ID. The user and the chat are created or
-// updated with it: the identity keeps the latest non-empty display name and
-// chat kind. Latency is kept to the millisecond, Time to the microsecond.
+// updated with it: the identity keeps the latest non-empty display name,
+// username (Handle) and chat kind. Latency is kept to the millisecond, Time to the microsecond.
 func (s *Store) Append(ctx context.Context, r *brain.Record) error {
 	if err := r.Validate(); err != nil {
 		return fmt.Errorf("store message: %w", err)
@@ -121,7 +129,7 @@ func (s *Store) Append(ctx context.Context, r *brain.Record) error {
 		r.Role, r.Text, r.PlatformMessageID}
 	args = append(args, decisionArgs(r.Decision)...)
 	args = append(args, r.PromptTokens, r.ReplyTokens, r.Latency.Round(time.Millisecond).Milliseconds(), r.Failed,
-		r.Ref, r.ReplyTo)
+		r.Ref, r.ReplyTo, r.Handle)
 	var id int64
 	dup := false
 	// A record with a ref is idempotent: running it twice stores it once.

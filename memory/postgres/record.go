@@ -9,7 +9,7 @@ import (
 
 // recordColumns are the columns scanRecord reads, from messages m, users u
 // and chats c.
-const recordColumns = `m.id, u.platform, c.platform_chat_id, u.platform_user_id, c.kind, u.display_name,
+const recordColumns = `m.id, u.platform, c.platform_chat_id, u.platform_user_id, c.kind, u.display_name, u.username,
 	m.role, m.text, m.platform_message_id,
 	m.expert, m.model, m.confidence, m.runner_up, m.runner_up_confidence, m.fallback, m.forced, m.candidate,
 	m.prompt_tokens, m.reply_tokens, m.latency_ms, m.failed, m.created_at, m.ref, m.reply_to`
@@ -23,7 +23,7 @@ func scanRecord(row pgx.CollectableRow) (brain.Record, error) {
 		fallback, forced              *bool
 		latencyMS                     int64
 	)
-	err := row.Scan(&r.ID, &r.Key.Platform, &r.Key.ChatID, &r.Key.UserID, &r.ChatKind, &r.UserName,
+	err := row.Scan(&r.ID, &r.Key.Platform, &r.Key.ChatID, &r.Key.UserID, &r.ChatKind, &r.UserName, &r.Handle,
 		&r.Role, &r.Text, &r.PlatformMessageID,
 		&expert, &model, &conf, &runnerUp, &runnerUpConf, &fallback, &forced, &cand,
 		&r.PromptTokens, &r.ReplyTokens, &latencyMS, &r.Failed, &r.Time, &r.Ref, &r.ReplyTo)

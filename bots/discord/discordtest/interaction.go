@@ -209,6 +209,7 @@ func (s *Server) interactionCallbackLocked(id, token string, body []byte) (reply
 	}
 	var content string
 	var am *AllowedMentions
+	var flags int
 	switch cb.Type {
 	case CallbackChannelMessage:
 		mb, apiErr := parseMessageBody(cb.Data)
@@ -218,27 +219,36 @@ func (s *Server) interactionCallbackLocked(id, token string, body []byte) (reply
 		if mb.Content == nil || strings.TrimSpace(*mb.Content) == "" {
 			return reply{}, errorf(http.StatusBadRequest, 50006, "Cannot send an empty message")
 		}
-		content, am = *mb.Content, mb.AllowedMentions
+		content, am, flags = *mb.Content, mb.AllowedMentions, mb.Flags
 	case CallbackDeferredChannelMessage:
+		// Only the ephemeral flag counts here; the edits inherit it.
+		if len(cb.Data) > 0 && string(cb.Data) != "null" {
+			mb, apiErr := parseMessageBody(cb.Data)
+			if apiErr != nil {
+				return reply{}, apiErr
+			}
+			flags = mb.Flags & FlagEphemeral
+		}
 	default:
 		return reply{}, formError("type", "BASE_TYPE_CHOICES", "Value must be one of {4, 5, ...}.")
 	}
 	it.Callbacks = append(it.Callbacks, cb.Type)
-	m := s.webhookMessageLocked(it, content, am)
+	m := s.webhookMessageLocked(it, content, am, flags&FlagEphemeral, nil)
 	it.Original = m.ID
 	return noContent()
 }
 
-func (s *Server) webhookMessageLocked(it *Interaction, content string, am *AllowedMentions) *Message {
+func (s *Server) webhookMessageLocked(it *Interaction, content string, am *AllowedMentions, flags int, files []Attachment) *Message {
 	b := s.bots[s.channels[it.ChannelID].Bot]
 	m := &Message{ID: s.newIDLocked(), ChannelID: it.ChannelID, GuildID: it.GuildID, Author: b.user,
-		Content: content, AllowedMentions: am, Created: time.Now(), Interaction: it.ID, WebhookID: it.AppID}
+		Content: content, AllowedMentions: am, Created: time.Now(), Interaction: it.ID, WebhookID: it.AppID,
+		Flags: flags, Attachments: files}
 	s.storeLocked(m)
 	return m
 }
 
 // webhookLocked serves webhooks/{app}/{token}[/messages/{id}].
-func (s *Server) webhookLocked(method string, p []string, r *http.Request, body []byte) (reply, *apiError) {
+func (s *Server) webhookLocked(method string, p []string, r *http.Request, body []byte, files []Attachment) (reply, *apiError) {
 	it := s.interactionByTokenLocked(p[0], p[1])
 	if it == nil {
 		return reply{}, errorf(http.StatusNotFound, 10015, "Unknown Webhook")
@@ -252,10 +262,14 @@ func (s *Server) webhookLocked(method string, p []string, r *http.Request, body 
 		if apiErr != nil {
 			return reply{}, apiErr
 		}
-		if mb.Content == nil || strings.TrimSpace(*mb.Content) == "" {
+		if (mb.Content == nil || strings.TrimSpace(*mb.Content) == "") && len(files) == 0 {
 			return reply{}, errorf(http.StatusBadRequest, 50006, "Cannot send an empty message")
 		}
-		m := s.webhookMessageLocked(it, *mb.Content, mb.AllowedMentions)
+		content := ""
+		if mb.Content != nil {
+			content = *mb.Content
+		}
+		m := s.webhookMessageLocked(it, content, mb.AllowedMentions, mb.Flags&FlagEphemeral, files)
 		it.Followups = append(it.Followups, m.ID)
 		if r.URL.Query().Get("wait") != "true" {
 			return noContent()

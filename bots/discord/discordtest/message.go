@@ -32,7 +32,15 @@ type Message struct {
 	// Interaction is the id of the slash command this message answers.
 	Interaction string
 	WebhookID   string
+	// Flags are the message flags the bot set (FlagEphemeral: only the
+	// user who ran the command sees it).
+	Flags int
+	// Attachments are the files uploaded with the message.
+	Attachments []Attachment
 }
+
+// Ephemeral reports whether only the user who ran the command sees m.
+func (m Message) Ephemeral() bool { return m.Flags&FlagEphemeral != 0 }
 
 // AllowedMentions is the allowed_mentions object of a request.
 type AllowedMentions struct {
@@ -97,11 +105,11 @@ func (s *Server) messageJSONLocked(m *Message, withRef bool) map[string]any {
 		"mention_everyone": m.MentionEveryone,
 		"mentions":         mentions,
 		"mention_roles":    nonNil(m.MentionRoles),
-		"attachments":      []any{},
+		"attachments":      attachmentsJSON(m),
 		"embeds":           []any{},
 		"pinned":           false,
 		"type":             typ,
-		"flags":            0,
+		"flags":            m.Flags,
 		"components":       []any{},
 	}
 	if len(m.EditTimes) > 0 {

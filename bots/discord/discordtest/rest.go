@@ -74,10 +74,16 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
+	raw := body
+	body, files, err := readMultipart(r.Header.Get("Content-Type"), body)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, errorf(http.StatusBadRequest, 50109, "The request body contains invalid JSON."))
+		return
+	}
 	path := strings.TrimPrefix(r.URL.Path, "/api/v9/")
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	rec := Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: body,
+	rec := Request{Method: r.Method, Path: r.URL.Path, RawQuery: r.URL.RawQuery, Body: raw,
 		Auth: r.Header.Get("Authorization"), Time: time.Now()}
 	defer func() {
 		s.requests = append(s.requests, rec)
@@ -88,7 +94,7 @@ func (s *Server) serveREST(w http.ResponseWriter, r *http.Request) {
 		writeRateLimited(w, rl)
 		return
 	}
-	rep, apiErr := s.routeLocked(r.Method, strings.Split(strings.Trim(path, "/"), "/"), r, body)
+	rep, apiErr := s.routeLocked(r.Method, strings.Split(strings.Trim(path, "/"), "/"), r, body, files)
 	if apiErr != nil {
 		rec.Status = apiErr.status
 		writeJSON(w, apiErr.status, apiErr)
@@ -151,13 +157,13 @@ func noContent() (reply, *apiError)  { return reply{status: http.StatusNoContent
 var errNotFound = errorf(http.StatusNotFound, 0, "404: Not Found")
 
 // routeLocked dispatches a request on its path segments after /api/v9/.
-func (s *Server) routeLocked(method string, p []string, r *http.Request, body []byte) (reply, *apiError) {
+func (s *Server) routeLocked(method string, p []string, r *http.Request, body []byte, files []Attachment) (reply, *apiError) {
 	// Interaction callbacks and webhooks authenticate by their token.
 	switch {
 	case len(p) == 4 && p[0] == "interactions" && p[3] == "callback" && method == http.MethodPost:
 		return s.interactionCallbackLocked(p[1], p[2], body)
 	case len(p) >= 3 && p[0] == "webhooks":
-		return s.webhookLocked(method, p[1:], r, body)
+		return s.webhookLocked(method, p[1:], r, body, files)
 	}
 	b := s.authLocked(r.Header.Get("Authorization"))
 	if b == nil {
@@ -180,7 +186,7 @@ func (s *Server) routeLocked(method string, p []string, r *http.Request, body []
 		}
 		return ok(s.botMemberJSONLocked(b, p[1]))
 	case len(p) >= 2 && p[0] == "channels":
-		return s.channelLocked(b, method, p[1], p[2:], body)
+		return s.channelLocked(b, method, p[1], p[2:], body, files)
 	case len(p) == 3 && p[0] == "applications" && p[2] == "commands":
 		if p[1] != b.appID {
 			return reply{}, errorf(http.StatusForbidden, 50001, "Missing Access")
@@ -210,7 +216,7 @@ func (s *Server) authLocked(h string) *botAccount {
 	return s.bots[bareToken(h)]
 }
 
-func (s *Server) channelLocked(b *botAccount, method, id string, rest []string, body []byte) (reply, *apiError) {
+func (s *Server) channelLocked(b *botAccount, method, id string, rest []string, body []byte, files []Attachment) (reply, *apiError) {
 	c, found := s.channels[id]
 	if !found {
 		return reply{}, errorf(http.StatusNotFound, 10003, "Unknown Channel")
@@ -224,7 +230,7 @@ func (s *Server) channelLocked(b *botAccount, method, id string, rest []string, 
 	case len(rest) == 1 && rest[0] == "typing" && method == http.MethodPost:
 		return noContent()
 	case len(rest) == 1 && rest[0] == "messages" && method == http.MethodPost:
-		return s.createMessageLocked(b, c, body)
+		return s.createMessageLocked(b, c, body, files)
 	case len(rest) == 2 && rest[0] == "messages":
 		m, found := s.byID[rest[1]]
 		if !found || m.ChannelID != c.ID || m.Deleted {
@@ -258,6 +264,7 @@ type messageBody struct {
 		FailIfNotExists *bool `json:"fail_if_not_exists"`
 	} `json:"message_reference"`
 	Embeds []json.RawMessage `json:"embeds"`
+	Flags  int               `json:"flags"`
 }
 
 func parseMessageBody(body []byte) (messageBody, *apiError) {
@@ -276,18 +283,18 @@ func parseMessageBody(body []byte) (messageBody, *apiError) {
 	return mb, nil
 }
 
-func (s *Server) createMessageLocked(b *botAccount, c Channel, body []byte) (reply, *apiError) {
+func (s *Server) createMessageLocked(b *botAccount, c Channel, body []byte, files []Attachment) (reply, *apiError) {
 	mb, apiErr := parseMessageBody(body)
 	if apiErr != nil {
 		return reply{}, apiErr
 	}
 	if mb.Content == nil || strings.TrimSpace(*mb.Content) == "" {
-		if len(mb.Embeds) == 0 {
+		if len(mb.Embeds) == 0 && len(files) == 0 {
 			return reply{}, errorf(http.StatusBadRequest, 50006, "Cannot send an empty message")
 		}
 	}
 	m := &Message{ID: s.newIDLocked(), ChannelID: c.ID, GuildID: c.GuildID, Author: b.user,
-		AllowedMentions: mb.AllowedMentions, Created: time.Now()}
+		AllowedMentions: mb.AllowedMentions, Created: time.Now(), Attachments: files}
 	if mb.Content != nil {
 		m.Content = *mb.Content
 	}

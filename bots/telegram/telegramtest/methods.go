@@ -90,6 +90,7 @@ func (s *Server) call(method string, p map[string]string) (any, *apiError) {
 		}
 		s.mu.Lock()
 		s.webhook = webhook{url: p["url"], secret: p["secret_token"]}
+		s.setAllowedLocked(p)
 		s.mu.Unlock()
 		return true, nil
 	case "setMyCommands":

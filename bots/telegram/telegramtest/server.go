@@ -72,6 +72,13 @@ type Server struct {
 	commands   []models.BotCommand
 	webhook    webhook
 	drafts     []Draft
+	documents  []Document
+
+	// allowed is the allowed_updates setting of the last getUpdates or
+	// setWebhook that named one (reactions.go).
+	allowed []string
+	// botAdmin marks the groups where the bot is an administrator.
+	botAdmin map[int64]bool
 }
 
 type webhook struct {
@@ -202,7 +209,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		writeAnswer(w, answer{ErrorCode: http.StatusUnauthorized, Description: "Unauthorized"})
 		return
 	}
-	params, err := readParams(r)
+	params, files, err := readParams(r)
 	if err != nil {
 		writeAnswer(w, answer{ErrorCode: http.StatusBadRequest, Description: "Bad Request: " + err.Error()})
 		return
@@ -231,6 +238,8 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	switch method {
 	case "getUpdates":
 		result, aerr = s.getUpdates(r, params)
+	case "sendDocument":
+		result, aerr = s.sendDocument(params, files)
 	default:
 		result, aerr = s.call(method, params)
 	}
@@ -262,9 +271,11 @@ func writeAnswer(w http.ResponseWriter, a answer) {
 
 // readParams reads a request's parameters from multipart, JSON,
 // urlencoded or query form; JSON values that are not strings are kept as
-// their JSON text, as multipart clients send them.
-func readParams(r *http.Request) (map[string]string, error) {
+// their JSON text, as multipart clients send them. Files come only in
+// multipart form, by field name.
+func readParams(r *http.Request) (map[string]string, map[string]Upload, error) {
 	out := map[string]string{}
+	files := map[string]Upload{}
 	for k, v := range r.URL.Query() {
 		out[k] = v[0]
 	}
@@ -272,20 +283,27 @@ func readParams(r *http.Request) (map[string]string, error) {
 	switch ct {
 	case "multipart/form-data":
 		if err := r.ParseMultipartForm(8 << 20); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for k, v := range r.MultipartForm.Value {
 			out[k] = v[0]
+		}
+		for k, fhs := range r.MultipartForm.File {
+			u, err := readUpload(fhs[0])
+			if err != nil {
+				return nil, nil, err
+			}
+			files[k] = u
 		}
 	case "application/json":
 		var m map[string]json.RawMessage
 		body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if len(body) > 0 {
 			if err := json.Unmarshal(body, &m); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		for k, v := range m {
@@ -299,15 +317,15 @@ func readParams(r *http.Request) (map[string]string, error) {
 	case "application/x-www-form-urlencoded":
 		body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		vals, err := url.ParseQuery(string(body))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		for k, v := range vals {
 			out[k] = v[0]
 		}
 	}
-	return out, nil
+	return out, files, nil
 }

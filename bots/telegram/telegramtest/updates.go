@@ -124,6 +124,7 @@ func (s *Server) getUpdates(r *http.Request, p map[string]string) (any, *apiErro
 	}
 	s.mu.Lock()
 	s.offsets = append(s.offsets, offset)
+	s.setAllowedLocked(p)
 	s.mu.Unlock()
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
@@ -138,6 +139,7 @@ func (s *Server) getUpdates(r *http.Request, p map[string]string) (any, *apiErro
 			}
 			s.updates = kept
 		}
+		s.dropUnwantedLocked()
 		out := append([]models.Update{}, s.updates[:min(limit, len(s.updates))]...)
 		ch := s.notify
 		s.mu.Unlock()
@@ -164,6 +166,10 @@ func (s *Server) Deliver(ctx context.Context, u models.Update, secret string) (i
 		return 0, fmt.Errorf("deliver update: no webhook set")
 	}
 	s.mu.Lock()
+	if !s.wantedLocked(u) {
+		s.mu.Unlock()
+		return 0, fmt.Errorf("deliver update: the bot did not ask for %s updates (allowed_updates) or may not see them here", kindOf(u))
+	}
 	if u.ID == 0 {
 		s.nextUpdate++
 		u.ID = s.nextUpdate
