@@ -85,7 +85,7 @@ ON CONFLICT (user_ref, chat_ref) DO UPDATE SET after_id = excluded.after_id, res
 
 // deleteUserSQL deletes, in one statement, the user's messages (counting
 // them), the identity (its reset markers follow by cascade), the ratings
-// the user gave, the platform ids of the messages that showed the user's
+// the user gave, the night's progress marks, the platform ids of the messages that showed the user's
 // answers, and the chats the user was in that hold no other user's
 // message. Every part sees the
 // database as it was before the statement, hence "other user" rather than
@@ -99,6 +99,8 @@ WITH u AS (
 	DELETE FROM users x USING u WHERE x.id = u.id
 ), ratings AS (
 	DELETE FROM feedback f WHERE f.platform = $1 AND f.platform_user_id = $2
+), progress AS (
+	DELETE FROM night_progress p WHERE p.platform = $1 AND p.platform_user_id = $2
 ), shown AS (
 	DELETE FROM bot_messages b USING gone g, chats c
 	WHERE c.id = g.chat_ref AND b.platform = $1 AND b.chat_id = c.platform_chat_id AND b.reply_ref = g.ref
