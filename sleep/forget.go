@@ -1,7 +1,6 @@
 package sleep
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -87,7 +86,7 @@ func (t *TrainingFiles) ForgetUser(ctx context.Context, p brain.Platform, userID
 		if gone == 0 {
 			return nil
 		}
-		if err := rewrite(path, kept.Bytes(), mode); err != nil {
+		if err := WriteFileAtomic(path, kept.Bytes(), mode); err != nil {
 			return err
 		}
 		n += gone
@@ -139,39 +138,6 @@ func ownedBy(line []byte, who string) bool {
 	}
 	var o lineOwner
 	return json.Unmarshal(line, &o) == nil && o.User == who
-}
-
-// rewrite replaces path with data atomically, with the given mode.
-func rewrite(path string, data []byte, mode fs.FileMode) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("rewrite %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	w := bufio.NewWriter(tmp)
-	if _, err := w.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("rewrite %s: %w", path, err)
-	}
-	if err := w.Flush(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("rewrite %s: %w", path, err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("rewrite %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("rewrite %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("rename %s: %w", path, err)
-	}
-	return nil
 }
 
 // Option configures optional parts of a Job.

@@ -9,6 +9,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/evo-tr/evo/sleep"
 )
 
 // Options of Build.
@@ -164,37 +166,9 @@ func (s *Set) Write(dir string) error {
 			buf.Write(l)
 			buf.WriteByte('\n')
 		}
-		if err := writeFile(filepath.Join(sub, part.name), buf.Bytes()); err != nil {
+		if err := sleep.WriteFileAtomic(filepath.Join(sub, part.name), buf.Bytes(), 0o600); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// writeFile writes data to path atomically, mode 0600.
-func writeFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("rename %s: %w", path, err)
 	}
 	return nil
 }
