@@ -164,6 +164,21 @@ func TestServePairing(t *testing.T) {
 	if user, _ := r.rows(t, 7); user != 1 {
 		t.Errorf("stored messages of the paired user = %d, want 1 (the one after /allow)", user)
 	}
+	// The admin's /allow is in the audit trail as ok.
+	code2, out, stderr := evo(t, map[string]string{"DATABASE_URL": r.dsn}, "", "audit")
+	if code2 != 0 {
+		t.Fatalf("evo audit: exit %d: %s", code2, stderr)
+	}
+	found := false
+	for _, line := range strings.Split(out, "\n") {
+		f := strings.Fields(line)
+		if len(f) >= 5 && f[1] == "telegram" && f[2] == "1" && f[3] == "/allow" && f[len(f)-1] == "ok" {
+			found = true
+		}
+	}
+	if !found {
+		t.Errorf("evo audit does not show the admin's /allow as ok:\n%s", out)
+	}
 }
 
 func TestServeRateLimit(t *testing.T) {
