@@ -502,6 +502,7 @@ func (b *Brain) context(ctx context.Context, k ConvKey, current *Record) ([]Reco
 	if err != nil {
 		return nil, fmt.Errorf("load context: %w", err)
 	}
+	recs = Thread(recs)
 	out := recs[:0]
 	for _, r := range recs {
 		if (current.ID != 0 && r.ID == current.ID) || (r.Role == RoleUser && r.Ref == current.Ref) ||

@@ -420,3 +420,43 @@ func TestRejectedAnswersAreNoExamples(t *testing.T) {
 		t.Errorf("report: %s", r.Turkish())
 	}
 }
+
+// Messages are stored as they arrive: a question sent while the last one
+// was being answered is stored before that answer. Each training example
+// still pairs a question with its own answer (by ReplyTo).
+func TestBurstQuestionsPairWithTheirOwnAnswers(t *testing.T) {
+	d := newDay(t)
+	add := func(at time.Time, role brain.Role, text, ref, replyTo string) {
+		t.Helper()
+		r := &brain.Record{Key: ayse, ChatKind: brain.ChatPrivate, UserName: "Ayşe", Role: role, Text: text,
+			Time: at, Ref: ref, ReplyTo: replyTo}
+		if role == brain.RoleAssistant {
+			r.Decision = sure("python_coder")
+		}
+		if err := d.h.Append(context.Background(), r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(at(10, 0), brain.RoleUser, "Python'da liste nasıl ters çevrilir?", "m:1", "")
+	add(at(10, 0).Add(500*time.Millisecond), brain.RoleUser, "Peki sözlük nasıl sıralanır?", "m:2", "")
+	add(at(10, 0).Add(2*time.Second), brain.RoleAssistant, "`liste[::-1]`", "a:m:1", "m:1")
+	add(at(10, 0).Add(3*time.Second), brain.RoleAssistant, "`sorted(d.items())`", "a:m:2", "m:2")
+	j, dir := newJob(t, d, standardLLM(), nil, nil)
+	if _, err := j.Consolidate(context.Background(), night); err != nil {
+		t.Fatal(err)
+	}
+	var py []sleep.Example
+	readJSONL(t, filepath.Join(dir, "2026-11-23", "python_coder.jsonl"), &py)
+	got := map[string]string{}
+	for _, ex := range py {
+		n := len(ex.Messages)
+		got[ex.Messages[n-2].Content] = ex.Messages[n-1].Content
+	}
+	want := map[string]string{
+		"Python'da liste nasıl ters çevrilir?": "`liste[::-1]`",
+		"Peki sözlük nasıl sıralanır?":         "`sorted(d.items())`",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("question → answer pairs = %q, want %q", got, want)
+	}
+}

@@ -222,7 +222,10 @@ func owner(r brain.Record) string {
 	return brain.UserRef{Platform: r.Key.Platform, UserID: r.Key.UserID}.String()
 }
 
-// byConversation splits records by conversation, keeping their order.
+// byConversation splits records by conversation, keeping their order but
+// threaded (brain.Thread): each answer right after its question, so that a
+// question sent while the last one was being answered is paired with its
+// own answer.
 func byConversation(recs []brain.Record) [][]brain.Record {
 	idx := map[brain.ConvKey]int{}
 	var out [][]brain.Record
@@ -234,6 +237,9 @@ func byConversation(recs []brain.Record) [][]brain.Record {
 			out = append(out, nil)
 		}
 		out[i] = append(out[i], r)
+	}
+	for i := range out {
+		out[i] = brain.Thread(out[i])
 	}
 	return out
 }
