@@ -266,7 +266,7 @@ func SpoolRoundTripRecords() []brain.Record {
 	failed := brain.Record{Key: bob, ChatKind: brain.ChatPrivate, Role: brain.RoleAssistant, Text: "model yanıt vermedi",
 		Decision: &brain.Decision{Expert: brain.BaseExpert, Model: "qwen2.5:3b-instruct", Confidence: 0.25,
 			Fallback: true, Candidate: "tr_chat"},
-		Failed: true, Latency: time.Minute, Time: time.Date(2025, 12, 31, 23, 59, 59, 999999999, time.Local),
+		Failed: true, Latency: time.Minute, Time: time.Date(2025, 12, 31, 23, 59, 59, 999999999, time.FixedZone("UTC+05:45", 5*3600+45*60)),
 		Ref: "a:r:x1", ReplyTo: "r:x1"}
 	forced := brain.Record{Key: aliceDC, ChatKind: brain.ChatThread, Role: brain.RoleAssistant, Text: "tamam",
 		Decision: &brain.Decision{Expert: "tr_chat", Model: "evo-tr", Confidence: 1, Forced: true},
