@@ -47,6 +47,8 @@ services:
 	.ci/ollama.sh >/dev/null
 	.ci/chroma.sh >/dev/null
 
-## bench: the benchmarks
-bench: services
+## bench: `evo bench` (the service under 50 users, real Postgres and Chroma), then the Go benchmarks
+bench: services build
+	@chroma=$$(deploy/dev/chroma-up.sh); \
+	CHROMA_URL=$${CHROMA_URL:-$$chroma} $(BIN) bench
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -57,6 +57,7 @@ func commands() []command {
 		{name: "users", summary: "Who may use EVO-TR: evo users list | allow CODE | deny PLATFORM:ID", run: cmdUsers},
 		{name: "memory", summary: "Rebuild Chroma, the memories' search index, from their rows in Postgres: evo memory reindex", run: cmdMemory},
 		{name: "audit", summary: "Print admin commands and refused attempts: evo audit [--since dün|bugün|YYYY-MM-DD]", run: cmdAudit},
+		{name: "bench", summary: "Load EVO-TR as users do and time it: evo bench [--users N] [--messages M] [--json] [--token-rate R]", run: cmdBench},
 		{name: "version", summary: "Print the version", noConfig: true, run: cmdVersion},
 		{name: "help", summary: "List the subcommands", noConfig: true, run: nil},
 	}
