@@ -79,6 +79,9 @@ type Bot struct {
 	// replies tracks deliveries in flight (see track); Run waits for them
 	// for up to ShutdownGrace.
 	replies sync.WaitGroup
+	// lanes order the messages of each channel (handleMessage runs off
+	// the event loop).
+	lanes lanes
 
 	mu   sync.Mutex
 	self string // the bot's user id
@@ -328,7 +331,22 @@ func (b *Bot) onMessageCreate(s *discordgo.Session, e *discordgo.MessageCreate) 
 	if m.Type != discordgo.MessageTypeDefault && m.Type != discordgo.MessageTypeReply {
 		return
 	}
-	b.enqueue(func(ctx context.Context) { b.handleMessage(ctx, s, m) })
+	b.enqueue(func(ctx context.Context) {
+		// In gateway order per channel, channels side by side.
+		wait, leave := b.lanes.enter(m.ChannelID)
+		ok := b.track("message", func() {
+			defer leave()
+			<-wait
+			if ctx.Err() != nil {
+				b.log.Debug("discord: shutting down; event ignored")
+				return
+			}
+			b.handleMessage(ctx, s, m)
+		})
+		if !ok {
+			leave()
+		}
+	})
 }
 
 // handleMessage submits a message addressed to the bot to the brain.

@@ -14,6 +14,7 @@ import (
 	"math"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +35,7 @@ type benchFlags struct {
 	memories, memUser int
 	embedDims         int
 	samples, routes   int
+	cpuProfile        string
 }
 
 // cmdBench runs EVO-TR as users load it, in this process: `evo serve`'s
@@ -57,6 +59,7 @@ func cmdBench(ctx context.Context, a *app, args []string) error {
 	fs.IntVar(&f.embedDims, "embed-dims", 1024, "embedding length (bge-m3: 1024)")
 	fs.IntVar(&f.samples, "samples", 1000, "reads timed per context size and for recall")
 	fs.IntVar(&f.routes, "routes", 10_000, "router decisions timed")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to this file (go tool pprof)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -213,7 +216,12 @@ func benchMessages(ctx context.Context, a *app, f benchFlags, dsn string, out *b
 	if err != nil {
 		return fmt.Errorf("the bot did not connect to the fake Discord: %w\n%s", err, logs.String())
 	}
+	stopProfile, err := startCPUProfile(f.cpuProfile)
+	if err != nil {
+		return err
+	}
 	res, err := runLoad(ctx, dc, llm, f.users, f.messages)
+	stopProfile()
 	if err != nil {
 		return fmt.Errorf("%w\nservice log:\n%s", err, logs.String())
 	}
@@ -372,4 +380,21 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.b.String()
+}
+
+// startCPUProfile profiles the CPU into path until the returned func is
+// called; an empty path profiles nothing.
+func startCPUProfile(path string) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
