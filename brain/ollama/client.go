@@ -55,6 +55,7 @@ const DefaultDrainTimeout = 2 * time.Minute
 // Client talks to one Ollama server. It is safe for concurrent use.
 type Client struct {
 	api  *api.Client
+	http *http.Client // for the streamed chat (chatstream.go)
 	base *url.URL
 	opts Options
 	log  *slog.Logger
@@ -88,7 +89,7 @@ func New(baseURL *url.URL, httpClient *http.Client, opts Options, log *slog.Logg
 		log = slog.New(slog.DiscardHandler)
 	}
 	u := *baseURL
-	return &Client{api: api.NewClient(&u, httpClient), base: &u, opts: opts, log: log}
+	return &Client{api: api.NewClient(&u, httpClient), http: httpClient, base: &u, opts: opts, log: log}
 }
 
 func defaultHTTPClient() *http.Client {

@@ -41,7 +41,7 @@ func (c *Client) stream(ctx context.Context, req *api.ChatRequest, fn func(strin
 	result := make(chan error, 1)
 	go func() {
 		defer disconnect()
-		result <- c.api.Chat(reqCtx, req, func(r api.ChatResponse) error {
+		result <- c.chat(reqCtx, req, func(r api.ChatResponse) error {
 			select {
 			case lines <- r:
 			case <-abandoned:
