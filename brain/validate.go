@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -113,6 +114,38 @@ func (m Memory) Validate() error {
 		if err := validText(t); err != nil {
 			return fmt.Errorf("tag %w", err)
 		}
+	}
+	return nil
+}
+
+// ValidateMemoryRows refuses what no stored memory row can keep faithfully:
+// what ValidateMemories refuses, a Day that is neither empty nor
+// YYYY-MM-DD, and a source that is no message id. The Postgres store and
+// its in-memory fake both hold memories to it.
+func ValidateMemoryRows(p Platform, userID string, ms []Memory) error {
+	if err := ValidateMemories(p, userID, ms); err != nil {
+		return err
+	}
+	for i, m := range ms {
+		if err := ValidateMemoryDay(m.Day); err != nil {
+			return fmt.Errorf("memory %d: %w", i, err)
+		}
+		for _, id := range m.Sources {
+			if id <= 0 {
+				return fmt.Errorf("memory %d: source %d is no message id", i, id)
+			}
+		}
+	}
+	return nil
+}
+
+// ValidateMemoryDay refuses a day that is neither empty nor YYYY-MM-DD.
+func ValidateMemoryDay(day string) error {
+	if day == "" {
+		return nil
+	}
+	if t, err := time.Parse(time.DateOnly, day); err != nil || t.Format(time.DateOnly) != day {
+		return fmt.Errorf("day %q is not YYYY-MM-DD", day)
 	}
 	return nil
 }

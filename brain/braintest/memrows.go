@@ -26,7 +26,7 @@ func NewMemRows() *MemRows { return &MemRows{users: map[userKey]map[string]brain
 
 // Put implements MemoryRows.
 func (s *MemRows) Put(_ context.Context, p brain.Platform, userID string, ms []brain.Memory) error {
-	if err := validRows(p, userID, ms); err != nil {
+	if err := brain.ValidateMemoryRows(p, userID, ms); err != nil {
 		return fmt.Errorf("put memories: %w", err)
 	}
 	s.mu.Lock()
@@ -51,10 +51,10 @@ func (s *MemRows) put(p brain.Platform, userID string, ms []brain.Memory, day st
 
 // ReplaceDay implements MemoryRows.
 func (s *MemRows) ReplaceDay(_ context.Context, p brain.Platform, userID, day string, ms []brain.Memory) ([]string, error) {
-	if err := validRows(p, userID, ms); err != nil {
+	if err := brain.ValidateMemoryRows(p, userID, ms); err != nil {
 		return nil, fmt.Errorf("replace day: %w", err)
 	}
-	if err := validRowDay(day); err != nil || day == "" {
+	if err := brain.ValidateMemoryDay(day); err != nil || day == "" {
 		return nil, fmt.Errorf("replace day: day %q is not YYYY-MM-DD", day)
 	}
 	keep := map[string]bool{}
@@ -158,33 +158,4 @@ func rowCopy(m brain.Memory) brain.Memory {
 	m.Time = m.Time.Truncate(time.Second).UTC()
 	m.Distance = 0
 	return m
-}
-
-// validRows refuses what the PostgreSQL store refuses.
-func validRows(p brain.Platform, userID string, ms []brain.Memory) error {
-	if err := brain.ValidateMemories(p, userID, ms); err != nil {
-		return err
-	}
-	for i, m := range ms {
-		if err := validRowDay(m.Day); err != nil {
-			return fmt.Errorf("memory %d: %w", i, err)
-		}
-		for _, id := range m.Sources {
-			if id <= 0 {
-				return fmt.Errorf("memory %d: source %d is no message id", i, id)
-			}
-		}
-	}
-	return nil
-}
-
-// validRowDay refuses a day that is neither empty nor YYYY-MM-DD.
-func validRowDay(day string) error {
-	if day == "" {
-		return nil
-	}
-	if t, err := time.Parse(time.DateOnly, day); err != nil || t.Format(time.DateOnly) != day {
-		return fmt.Errorf("day %q is not YYYY-MM-DD", day)
-	}
-	return nil
 }

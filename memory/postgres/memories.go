@@ -35,7 +35,7 @@ SET day = excluded.day, text = excluded.text, tags = excluded.tags, source_ids =
 // Put writes memories of the user; a memory whose ID the user already has
 // replaces it. Nothing is written when one memory is invalid.
 func (m *Memories) Put(ctx context.Context, p brain.Platform, userID string, ms []brain.Memory) error {
-	if err := validRows(p, userID, ms); err != nil {
+	if err := brain.ValidateMemoryRows(p, userID, ms); err != nil {
 		return fmt.Errorf("put memories: %w", err)
 	}
 	if len(ms) == 0 {
@@ -76,10 +76,10 @@ RETURNING id`
 // memory without a Day gets day; one with another Day keeps it. It returns
 // the deleted IDs, sorted.
 func (m *Memories) ReplaceDay(ctx context.Context, p brain.Platform, userID, day string, ms []brain.Memory) ([]string, error) {
-	if err := validRows(p, userID, ms); err != nil {
+	if err := brain.ValidateMemoryRows(p, userID, ms); err != nil {
 		return nil, fmt.Errorf("replace day: %w", err)
 	}
-	if err := validRowDay(day); err != nil || day == "" {
+	if err := brain.ValidateMemoryDay(day); err != nil || day == "" {
 		return nil, fmt.Errorf("replace day: day %q is not YYYY-MM-DD", day)
 	}
 	ids := make([]string, len(ms))
@@ -214,35 +214,4 @@ GROUP BY platform, platform_user_id ORDER BY platform COLLATE "C", platform_user
 		return nil, fmt.Errorf("users with memories: %w", err)
 	}
 	return out, nil
-}
-
-// validRows refuses what no row can keep faithfully: what
-// brain.ValidateMemories refuses, a Day that is not YYYY-MM-DD and a
-// source that is no message id.
-func validRows(p brain.Platform, userID string, ms []brain.Memory) error {
-	if err := brain.ValidateMemories(p, userID, ms); err != nil {
-		return err
-	}
-	for i, x := range ms {
-		if err := validRowDay(x.Day); err != nil {
-			return fmt.Errorf("memory %d: %w", i, err)
-		}
-		for _, id := range x.Sources {
-			if id <= 0 {
-				return fmt.Errorf("memory %d: source %d is no message id", i, id)
-			}
-		}
-	}
-	return nil
-}
-
-// validRowDay refuses a day that is neither empty nor YYYY-MM-DD.
-func validRowDay(day string) error {
-	if day == "" {
-		return nil
-	}
-	if t, err := time.Parse(time.DateOnly, day); err != nil || t.Format(time.DateOnly) != day {
-		return fmt.Errorf("day %q is not YYYY-MM-DD", day)
-	}
-	return nil
 }
