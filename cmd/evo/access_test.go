@@ -34,7 +34,7 @@ type accessRig struct {
 // configuration and waits until it answers /healthz.
 func startAccessRig(t *testing.T, env map[string]string) *accessRig {
 	t.Helper()
-	r := &accessRig{dsn: pgtest.NewSchema(t), llm: ollamatest.NewServer(t), logs: &syncBuffer{}}
+	r := &accessRig{dsn: pgtest.NewSchema(t), llm: ollamatest.NewServer(t)}
 	r.tg = telegramtest.NewServer(telegramtest.DefaultToken, "evo_test_bot")
 	t.Cleanup(r.tg.Close)
 	httpAddr := freeAddr(t)
@@ -45,23 +45,7 @@ func startAccessRig(t *testing.T, env map[string]string) *accessRig {
 	for k, v := range env {
 		full[k] = v
 	}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), r.logs, r.logs, lookupFrom(full)) }()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exit code = %d", code)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-		if t.Failed() {
-			t.Logf("evo serve log:\n%s", r.logs.String())
-		}
-	})
+	r.logs = serveInProcess(t, full)
 	// Training the router at start takes a while under -race.
 	deadline := time.Now().Add(2 * time.Minute)
 	for {

@@ -29,7 +29,7 @@ type servedTelegram struct {
 // and waits until it is healthy. The test's end stops it.
 func serveTelegram(t *testing.T, admins string) *servedTelegram {
 	t.Helper()
-	s := &servedTelegram{dsn: pgtest.NewSchema(t), logs: &syncBuffer{}}
+	s := &servedTelegram{dsn: pgtest.NewSchema(t)}
 	llm := ollamatest.NewServer(t)
 	s.tg = telegramtest.NewServer(telegramtest.DefaultToken, "evo_test_bot")
 	t.Cleanup(s.tg.Close)
@@ -38,23 +38,7 @@ func serveTelegram(t *testing.T, admins string) *servedTelegram {
 		"DATABASE_URL": s.dsn, "OLLAMA_HOST": llm.URL(), "HTTP_ADDR": httpAddr,
 		"TELEGRAM_BOT_TOKEN": telegramtest.DefaultToken, "TELEGRAM_API_URL": s.tg.URL(), "TELEGRAM_ADMIN_IDS": admins,
 		"TRAINING_DIR": t.TempDir(), "SPOOL_DIR": t.TempDir(), "SLEEP_SCHEDULE": "off", "ACCESS_MODE": "open"}
-	ctx, stop := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), s.logs, s.logs, lookupFrom(s.env)) }()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case code := <-done:
-			if code != 0 {
-				t.Errorf("serve exit code = %d, want 0", code)
-			}
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-		if t.Failed() {
-			t.Logf("evo serve log:\n%s", s.logs.String())
-		}
-	})
+	s.logs = serveInProcess(t, s.env)
 	eventually(t, "/healthz", func() bool {
 		resp, err := http.Get("http://" + httpAddr + "/healthz")
 		if err != nil {

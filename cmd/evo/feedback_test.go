@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-telegram/bot/models"
 	"github.com/ollama/ollama/api"
@@ -40,24 +38,7 @@ func TestFeedbackEndToEnd(t *testing.T) {
 		"TRAINING_DIR": trainingDir, "SPOOL_DIR": t.TempDir(), "ACCESS_MODE": "open",
 		"SLEEP_SCHEDULE": "off", "SLEEP_TIMEZONE": "UTC", "CHROMA_URL": ""}
 
-	ctx, stop := context.WithCancel(context.Background())
-	var logs syncBuffer
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		run(ctx, []string{"serve"}, strings.NewReader(""), &logs, &logs, lookupFrom(env))
-	}()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-		if t.Failed() {
-			t.Logf("evo serve log:\n%s", logs.String())
-		}
-	})
+	serveInProcess(t, env)
 
 	ayse := models.User{ID: 42, FirstName: "Ayşe", Username: "ayse"}
 	boss := models.User{ID: 99, FirstName: "Yönetici"}

@@ -50,24 +50,7 @@ func TestForgetEndToEnd(t *testing.T) {
 		"TRAINING_DIR": trainingDir, "SPOOL_DIR": t.TempDir(), "ACCESS_MODE": "open", "SLEEP_TIMEZONE": "UTC",
 		"CHROMA_URL": chromaSrv.URL(), "EMBED_MODEL": "bge-m3"}
 
-	ctx, stop := context.WithCancel(context.Background())
-	var logs syncBuffer
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		run(ctx, []string{"serve"}, strings.NewReader(""), &logs, &logs, lookupFrom(env))
-	}()
-	t.Cleanup(func() {
-		stop()
-		select {
-		case <-done:
-		case <-time.After(30 * time.Second):
-			t.Error("serve did not stop")
-		}
-		if t.Failed() {
-			t.Logf("evo serve log:\n%s", logs.String())
-		}
-	})
+	serveInProcess(t, env)
 
 	ayse := models.User{ID: 42, FirstName: "Ayşe", Username: "ayse"}
 	mehmet := models.User{ID: 43, FirstName: "Mehmet", Username: "memo"}

@@ -278,3 +278,29 @@ func TestHealthAndReadiness(t *testing.T) {
 		})
 	}
 }
+
+// serveInProcess runs `evo serve` with env as its whole environment until
+// the test ends; then it stops it, wants exit 0 within 30 s, and shows the
+// service's log when the test failed. It returns the log.
+func serveInProcess(t *testing.T, env map[string]string) *syncBuffer {
+	t.Helper()
+	logs := &syncBuffer{}
+	ctx, stop := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve"}, strings.NewReader(""), logs, logs, lookupFrom(env)) }()
+	t.Cleanup(func() {
+		stop()
+		select {
+		case code := <-done:
+			if code != 0 {
+				t.Errorf("serve exit code = %d, want 0", code)
+			}
+		case <-time.After(30 * time.Second):
+			t.Error("serve did not stop")
+		}
+		if t.Failed() {
+			t.Logf("evo serve log:\n%s", logs.String())
+		}
+	})
+	return logs
+}
