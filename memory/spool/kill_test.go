@@ -21,9 +21,6 @@ func TestSpoolSurvivesKill(t *testing.T) {
 		killChild(dir)
 		return
 	}
-	if testing.Short() {
-		t.Skip("starts a process")
-	}
 	dir := t.TempDir()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestSpoolSurvivesKill$")
 	cmd.Env = append(os.Environ(), "SPOOL_KILL_DIR="+dir)
