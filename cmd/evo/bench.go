@@ -23,6 +23,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/evo-tr/evo/brain"
 	"github.com/evo-tr/evo/memory/postgres"
 )
 
@@ -149,6 +150,7 @@ type benchOutput struct {
 	Context    map[string]any     `json:"context_ms"`
 	Recall     map[string]float64 `json:"recall_ms"`
 	Route      map[string]float64 `json:"route_us"`
+	Stages     map[string]float64 `json:"stage_mean_ms,omitempty"`
 	Schema     string             `json:"schema"`
 	ElapsedS   float64            `json:"elapsed_s"`
 	Notes      []string           `json:"notes,omitempty"`
@@ -181,7 +183,11 @@ func benchMessages(ctx context.Context, a *app, f benchFlags, dsn string, out *b
 		return err
 	}
 	defer os.RemoveAll(training)
-	env := map[string]string{"DATABASE_URL": dsn, "OLLAMA_HOST": llm.URL(), "HTTP_ADDR": "127.0.0.1:0",
+	httpAddr, err := benchAddr()
+	if err != nil {
+		return err
+	}
+	env := map[string]string{"DATABASE_URL": dsn, "OLLAMA_HOST": llm.URL(), "HTTP_ADDR": httpAddr,
 		"SPOOL_DIR": spool, "TRAINING_DIR": training, "ACCESS_MODE": "open", "RATE_LIMIT_PER_MINUTE": "0",
 		"SLEEP_SCHEDULE": "off", "RESUME_WINDOW": "0s", "SHUTDOWN_TIMEOUT": "5s", "LOG_LEVEL": "warn",
 		"TELEGRAM_BOT_TOKEN": "", "DISCORD_BOT_TOKEN": dc.token, "DISCORD_API_URL": dc.watch.srv.URL,
@@ -228,6 +234,9 @@ func benchMessages(ctx context.Context, a *app, f benchFlags, dsn string, out *b
 	out.Messages, out.Answered = f.users*f.messages, res.answered
 	out.Overhead = pcts(res.overhead, time.Millisecond, 0.5, 0.95, 0.99)
 	out.Throughput = round3(float64(res.answered) / res.wall.Seconds())
+	if out.Stages, err = stageMeans(ctx, "http://"+httpAddr+"/metrics"); err != nil {
+		out.Notes = append(out.Notes, "stage timings unknown: "+err.Error())
+	}
 	out.PeakRSSMB, err = peakRSSMB("/proc/self/status")
 	if err != nil {
 		out.Notes = append(out.Notes, "peak RSS unknown: "+err.Error())
@@ -353,6 +362,15 @@ func (o benchOutput) table(w io.Writer) {
 			int(o.Recall["memories"]), int(o.Recall["users"])), "target p99 ≤ 20")
 	}
 	row("routing (µs)", fmt.Sprintf("p50 %.1f  p99 %.1f", o.Route["p50"], o.Route["p99"]), "target p99 ≤ 200")
+	if len(o.Stages) > 0 {
+		var parts []string
+		for _, st := range brain.AllStages() {
+			if v, ok := o.Stages[string(st)]; ok {
+				parts = append(parts, fmt.Sprintf("%s %.2f", st, v))
+			}
+		}
+		row("stages, mean (ms)", strings.Join(parts, "  "), "")
+	}
 	row("took", fmt.Sprintf("%.1f s", o.ElapsedS), "target < 600")
 	for _, n := range o.Notes {
 		fmt.Fprintln(w, "  note:", n)

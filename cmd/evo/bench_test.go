@@ -42,6 +42,7 @@ func TestBenchJSON(t *testing.T) {
 		} `json:"context_ms"`
 		Recall map[string]float64 `json:"recall_ms"`
 		Route  map[string]float64 `json:"route_us"`
+		Stages map[string]float64 `json:"stage_mean_ms"`
 		Schema string             `json:"schema"`
 	}
 	if err := json.Unmarshal([]byte(stdout.String()), &got); err != nil {
@@ -66,6 +67,12 @@ func TestBenchJSON(t *testing.T) {
 	}
 	if got.Throughput <= 0 || got.PeakRSS <= 0 || got.Context.Ratio <= 0 {
 		t.Errorf("throughput %v, peak RSS %v, context ratio %v; want all > 0", got.Throughput, got.PeakRSS, got.Context.Ratio)
+	}
+	// Where the time went, from the service's own evo_stage_seconds.
+	for _, st := range []string{"stored", "context", "routed", "reply_stored"} {
+		if v, ok := got.Stages[st]; !ok || v <= 0 {
+			t.Errorf("stage_mean_ms.%s = %v (present %v); want > 0; all: %v", st, v, ok, got.Stages)
+		}
 	}
 	if !strings.HasPrefix(got.Schema, "evo_bench_") {
 		t.Fatalf("schema = %q; want evo_bench_…", got.Schema)
