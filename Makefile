@@ -41,11 +41,12 @@ test: services
 	@echo "--- expert switch penalty (first token after a switch / without; acceptance: chosen <= 1.2)"
 	$(GO) test -run '^$$' -bench ExpertSwitch -benchtime 1x ./brain/ollama/
 
-## services: what the tests need: Postgres running, a real Ollama (v0.6.5) built into .cache/bin
+## services: what the tests need: Postgres running, a real Ollama (v0.6.5), Chroma, and Prometheus + promtool (v0.316.0) built into .cache/
 services:
 	deploy/dev/postgres-up.sh
 	.ci/ollama.sh >/dev/null
 	.ci/chroma.sh >/dev/null
+	.ci/prometheus.sh >/dev/null
 
 ## bench: `evo bench` (the service under 50 users, real Postgres and Chroma), then the Go benchmarks
 bench: services build
