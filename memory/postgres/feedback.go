@@ -45,7 +45,11 @@ func (s *Store) Delivered(ctx context.Context, d brain.Delivery) error {
 		chat = d.ChatID
 	}
 	err := s.run(ctx, true, func(ctx context.Context) error {
+		// Bookkeeping for reactions, written after the answer was sent:
+		// an asynchronous commit (see appendRow) keeps a disk flush off
+		// every answer.
 		var b pgx.Batch
+		b.Queue(asyncCommitSQL)
 		for _, id := range d.MessageIDs {
 			b.Queue(deliveredSQL, string(d.Platform), chat, id, d.ChatID, d.ReplyRef, d.Time)
 		}

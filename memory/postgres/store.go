@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -76,6 +77,12 @@ func Connect(ctx context.Context, dsn string, log *slog.Logger) (*Store, error) 
 	return s, nil
 }
 
+// defaultMaxConns is the pool's size unless the URL sets pool_max_conns:
+// pgx's default (the number of CPUs, at least 4) makes 50 users talking at
+// once queue for a connection behind each other's disk flushes, where
+// more connections in flight share them (group commit).
+const defaultMaxConns = 16
+
 // newStore parses dsn and makes the pool; it connects lazily.
 func newStore(ctx context.Context, dsn string, log *slog.Logger) (*Store, *pgconn.Config, error) {
 	if log == nil {
@@ -87,6 +94,9 @@ func newStore(ctx context.Context, dsn string, log *slog.Logger) (*Store, *pgcon
 		// redaction is best effort on malformed input: say nothing of it.
 		return nil, nil, errors.New("postgres: the database URL is not valid " +
 			"(expected postgres://user:password@host:5432/dbname?sslmode=disable)")
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, defaultMaxConns)
 	}
 	cc := cfg.ConnConfig
 	if cc.ConnectTimeout == 0 {
