@@ -37,6 +37,7 @@ const (
 	shapeSemicolonEnd
 	shapeSentence
 	shapeProseLine
+	shapeInlineCode
 	shapeCount
 )
 
@@ -293,6 +294,7 @@ func appendShape(fs []feature, s string) []feature {
 	fs = addCount(fs, shapeQuestion, ques)
 	fs = addCount(fs, shapeSentence, sentences)
 	fs = addCount(fs, shapeProseLine, proseLines)
+	fs = addCount(fs, shapeInlineCode, inlineCode(s))
 	if visible > 0 {
 		fs = addShape(fs, shapeSymbolRatio, ratioSlot(float64(symbols)/float64(visible), 0.01, 0.04, 0.1))
 	}
@@ -367,3 +369,35 @@ func isLower(c byte) bool      { return 'a' <= c && c <= 'z' }
 func isUpper(c byte) bool      { return 'A' <= c && c <= 'Z' }
 func isIdentStart(c byte) bool { return isLower(c) || isUpper(c) || c == '_' }
 func isIdent(c byte) bool      { return isIdentStart(c) || '0' <= c && c <= '9' }
+
+// maxInline bounds an inline code span: a longer one is prose between
+// two stray backticks.
+const maxInline = 120
+
+// inlineCode counts Markdown inline code spans (`x += [1]`, `dict.get()`):
+// text between two single backticks on one line. People quote code that
+// way in chat, and hardly anything else.
+func inlineCode(s string) int {
+	n := 0
+	for {
+		i := strings.IndexByte(s, '`')
+		if i < 0 {
+			return n
+		}
+		s = s[i+1:]
+		if strings.HasPrefix(s, "``") { // a fence, counted on its own
+			s = s[2:]
+			continue
+		}
+		j := strings.IndexAny(s, "`\n")
+		if j < 0 {
+			return n
+		}
+		if s[j] == '`' && j > 0 && j <= maxInline && strings.TrimSpace(s[:j]) != "" {
+			n++
+			s = s[j+1:]
+			continue
+		}
+		s = s[j:]
+	}
+}
