@@ -155,8 +155,9 @@ func (b *Bot) Run(ctx context.Context) error {
 	s.Identify.Intents = Intents
 	// Events are handed to one queue in gateway order; handlers never block.
 	s.SyncEvents = true
-	if b.cfg.HTTPClient != nil {
-		s.Client = b.cfg.HTTPClient
+	s.Client = b.cfg.HTTPClient
+	if s.Client == nil {
+		s.Client = restClient()
 	}
 	s.AddHandler(b.onReady)
 	s.AddHandler(b.onConnect)
@@ -529,4 +530,17 @@ func (b *Bot) roleMentioned(ctx context.Context, s *discordgo.Session, m *discor
 	}
 	_ = s.State.MemberAdd(mem)
 	return mem.Roles, hit(mem.Roles)
+}
+
+// maxIdlePerHost keeps a connection to Discord's REST API for each reply
+// in flight: Go's default keeps 2 idle ones, and 50 users talking at once
+// dialled (and, against discord.com, shook hands over TLS) for the rest.
+const maxIdlePerHost = 64
+
+// restClient is the REST client: discordgo's 20 s timeout, with idle
+// connections kept for concurrent replies.
+func restClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = maxIdlePerHost
+	return &http.Client{Timeout: 20 * time.Second, Transport: tr}
 }

@@ -167,7 +167,11 @@ func New(cfg Config, h brain.Handler, log *slog.Logger, clock brain.Clock) (*Bot
 		secret: cfg.WebhookSecret,
 		seen:   newIDSet(recentUpdates),
 	}
-	client := &http.Client{Timeout: cfg.PollTimeout + 15*time.Second}
+	// Replies to many chats go out at once: keep a connection for each
+	// (Go's default keeps 2 idle ones and dials, with TLS, for the rest).
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = maxIdlePerHost
+	client := &http.Client{Timeout: cfg.PollTimeout + 15*time.Second, Transport: tr}
 	b.http = client
 	b.sendCtx, b.cancelSend = context.WithCancel(context.Background())
 	for _, id := range cfg.AdminIDs {
@@ -305,3 +309,7 @@ func (b *Bot) registerCommands(ctx context.Context) error {
 	}
 	return nil
 }
+
+// maxIdlePerHost is how many idle connections to the Bot API the client
+// keeps for concurrent sends and edits.
+const maxIdlePerHost = 64

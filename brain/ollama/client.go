@@ -92,9 +92,15 @@ func New(baseURL *url.URL, httpClient *http.Client, opts Options, log *slog.Logg
 	return &Client{api: api.NewClient(&u, httpClient), http: httpClient, base: &u, opts: opts, log: log}
 }
 
+// maxIdlePerHost keeps a connection to Ollama for each concurrent call
+// (MAX_PARALLEL chats, embeddings, the night's calls); Go's default of 2
+// made every call past the second dial a new connection.
+const maxIdlePerHost = 32
+
 func defaultHTTPClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	t.MaxIdleConnsPerHost = maxIdlePerHost
 	return &http.Client{Transport: t}
 }
 

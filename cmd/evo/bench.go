@@ -191,7 +191,10 @@ func benchMessages(ctx context.Context, a *app, f benchFlags, dsn string, out *b
 		"SPOOL_DIR": spool, "TRAINING_DIR": training, "ACCESS_MODE": "open", "RATE_LIMIT_PER_MINUTE": "0",
 		"SLEEP_SCHEDULE": "off", "RESUME_WINDOW": "0s", "SHUTDOWN_TIMEOUT": "5s", "LOG_LEVEL": "warn",
 		"TELEGRAM_BOT_TOKEN": "", "DISCORD_BOT_TOKEN": dc.token, "DISCORD_API_URL": dc.watch.srv.URL,
-		"ROUTER_EMBED_MODEL": "", "CHROMA_URL": a.cfg.ChromaURL}
+		"ROUTER_EMBED_MODEL": "", "CHROMA_URL": a.cfg.ChromaURL,
+		// The fake model answers every call at once: waiting for a model slot
+		// would be waiting for the model, whose time the bench leaves out.
+		"MAX_PARALLEL": strconv.Itoa(f.users)}
 	logs := &tailBuffer{max: 32 << 10}
 	sctx, stop := context.WithCancel(ctx)
 	done := make(chan int, 1)

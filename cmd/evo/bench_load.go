@@ -49,6 +49,10 @@ func newReplyWatch(target string) (*replyWatch, error) {
 	}
 	w := &replyWatch{waiting: map[string]watchEntry{}}
 	proxy := httputil.NewSingleHostReverseProxy(u)
+	// The load generator's own hop must not dial per request either.
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 1024
+	proxy.Transport = tr
 	w.srv = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 		if (r.Method == http.MethodPost || r.Method == http.MethodPatch) && strings.HasPrefix(r.URL.Path, "/api/v9/channels/") &&
 			strings.Contains(r.Header.Get("Content-Type"), "json") {
