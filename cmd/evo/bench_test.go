@@ -23,7 +23,7 @@ func TestBenchJSON(t *testing.T) {
 	var stdout, stderr syncBuffer
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	args := []string{"bench", "--users", "5", "--messages", "2", "--json", "--context-rows", "2000",
+	args := []string{"bench", "--service", evoBinary(t), "--users", "5", "--messages", "4", "--json", "--context-rows", "2000",
 		"--memories", "200", "--memory-users", "20", "--samples", "50", "--routes", "500", "--embed-dims", "64"}
 	if code := run(ctx, args, strings.NewReader(""), &stdout, &stderr, lookupFrom(env)); code != 0 {
 		t.Fatalf("evo bench exited %d\nstdout: %s\nstderr: %s", code, stdout.String(), stderr.String())
@@ -35,6 +35,7 @@ func TestBenchJSON(t *testing.T) {
 		Overhead   map[string]float64 `json:"overhead_ms"`
 		Throughput float64            `json:"throughput_per_s"`
 		PeakRSS    float64            `json:"peak_rss_mb"`
+		ServiceCPU float64            `json:"service_cpu_ms_per_message"`
 		Context    struct {
 			Small map[string]float64 `json:"1k"`
 			Large map[string]float64 `json:"1m"`
@@ -48,8 +49,8 @@ func TestBenchJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout.String()), &got); err != nil {
 		t.Fatalf("stdout is not one JSON object: %v\n%s", err, stdout.String())
 	}
-	if got.Users != 5 || got.Messages != 10 || got.Answered != 10 {
-		t.Errorf("users, messages, answered = %d, %d, %d; want 5, 10, 10", got.Users, got.Messages, got.Answered)
+	if got.Users != 5 || got.Messages != 20 || got.Answered != 20 {
+		t.Errorf("users, messages, answered = %d, %d, %d; want 5, 20, 20", got.Users, got.Messages, got.Answered)
 	}
 	for name, m := range map[string]map[string]float64{"overhead_ms": got.Overhead, "context_ms.1k": got.Context.Small,
 		"context_ms.1m": got.Context.Large, "recall_ms": got.Recall, "route_us": got.Route} {
@@ -65,8 +66,9 @@ func TestBenchJSON(t *testing.T) {
 	if got.Recall["memories"] != 200 || got.Recall["users"] != 20 {
 		t.Errorf("recall_ms memories, users = %v, %v; want 200, 20", got.Recall["memories"], got.Recall["users"])
 	}
-	if got.Throughput <= 0 || got.PeakRSS <= 0 || got.Context.Ratio <= 0 {
-		t.Errorf("throughput %v, peak RSS %v, context ratio %v; want all > 0", got.Throughput, got.PeakRSS, got.Context.Ratio)
+	if got.Throughput <= 0 || got.PeakRSS <= 0 || got.Context.Ratio <= 0 || got.ServiceCPU <= 0 {
+		t.Errorf("throughput %v, peak RSS %v, context ratio %v, service CPU %v; want all > 0", got.Throughput, got.PeakRSS,
+			got.Context.Ratio, got.ServiceCPU)
 	}
 	// Where the time went, from the service's own evo_stage_seconds.
 	for _, st := range []string{"stored", "context", "routed", "reply_stored"} {

@@ -47,7 +47,7 @@ type command struct {
 // commands lists evo's subcommands; help prints them in this order.
 func commands() []command {
 	return []command{
-		{name: "serve", summary: "Run the configured bots, the night schedule and the HTTP server (/healthz, /metrics)", run: cmdServe},
+		{name: "serve", summary: "Run the configured bots, the night schedule and the HTTP server (/healthz, /readyz, /metrics); --cpuprofile FILE", run: cmdServe},
 		{name: "chat", summary: "Talk to the brain in the terminal: evo chat [--user NAME]", quiet: true, run: cmdChat},
 		{name: "migrate", summary: "Apply the database migrations and exit", run: cmdMigrate},
 		{name: "route", summary: "Ask the router offline: evo route \"text\" | --jsonl | eval FILE | learn FILE", run: cmdRoute},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"net"
 	"net/http"
@@ -25,7 +26,18 @@ type pinger interface {
 // arrives). On SIGTERM or SIGINT it stops taking updates, lets the replies
 // in flight finish within SHUTDOWN_TIMEOUT, writes the spool to the
 // database if it can, and exits 0.
-func cmdServe(ctx context.Context, a *app, _ []string) error {
+func cmdServe(ctx context.Context, a *app, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(a.stderr)
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of this run to FILE when it stops (go tool pprof)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stopProfile()
 	svc, err := a.openServing(ctx)
 	if err != nil {
 		return err
