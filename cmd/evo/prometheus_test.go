@@ -75,14 +75,8 @@ func TestPrometheusScrapesServe(t *testing.T) {
 	}))
 	tg := telegramtest.NewServer(telegramtest.DefaultToken, "evo_test_bot")
 	t.Cleanup(tg.Close)
-	dc := discordtest.New(discordtest.Options{HeartbeatInterval: time.Second})
-	t.Cleanup(dc.Close)
-	const discordToken = "discord-test-token"
-	botUser := discordtest.User{ID: dc.NewID(), Username: "evo", GlobalName: "EVO", Bot: true}
-	dc.AddBot(discordToken, botUser)
-	channel := discordtest.Channel{ID: dc.NewID(), Type: discordtest.ChannelGuildText, GuildID: dc.NewID(), Name: "genel", Bot: discordToken}
-	dc.AddChannel(channel)
-	httpAddr := loopbackAddr(t)
+	dc, botUser, channel := discordGuild(t)
+	httpAddr := freeAddr(t)
 	serveInProcess(t, map[string]string{envFileKey: "/dev/null", "EXPERTS_DIR": "../../deploy/experts",
 		"DATABASE_URL": dsn, "OLLAMA_HOST": llm.URL(), "HTTP_ADDR": httpAddr,
 		"TELEGRAM_BOT_TOKEN": telegramtest.DefaultToken, "TELEGRAM_API_URL": tg.URL(), "TELEGRAM_ADMIN_IDS": "99",
@@ -208,16 +202,6 @@ func prometheusBinaries(t *testing.T) (prom, promtool string) {
 	return prom, promtool
 }
 
-// loopbackAddr is a loopback address whose port was free a moment ago.
-func loopbackAddr(t *testing.T) string {
-	t.Helper()
-	port, err := braintest.FreePort()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return "127.0.0.1:" + strconv.Itoa(port)
-}
-
 // promServer is a running real Prometheus.
 type promServer struct {
 	url string // http://127.0.0.1:PORT
@@ -245,7 +229,7 @@ scrape_configs:
 		t.Fatal(err)
 	}
 	for attempt := 0; ; attempt++ { // a port taken between choosing and binding: another
-		addr := loopbackAddr(t)
+		addr := freeAddr(t)
 		p := &promServer{url: "http://" + addr, log: &syncBuffer{}}
 		cmd := exec.Command(bin, "--config.file="+config,
 			"--storage.tsdb.path="+filepath.Join(dir, "data"+strconv.Itoa(attempt)),

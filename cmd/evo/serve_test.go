@@ -56,6 +56,22 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
+// discordToken is the bot's token in the fake Discord of discordGuild.
+const discordToken = "discord-test-token"
+
+// discordGuild is a fake Discord with the bot (discordToken) and one guild
+// text channel it can read.
+func discordGuild(t *testing.T) (*discordtest.Server, discordtest.User, discordtest.Channel) {
+	t.Helper()
+	dc := discordtest.New(discordtest.Options{HeartbeatInterval: time.Second})
+	t.Cleanup(dc.Close)
+	botUser := discordtest.User{ID: dc.NewID(), Username: "evo", GlobalName: "EVO", Bot: true}
+	dc.AddBot(discordToken, botUser)
+	channel := discordtest.Channel{ID: dc.NewID(), Type: discordtest.ChannelGuildText, GuildID: dc.NewID(), Name: "genel", Bot: discordToken}
+	dc.AddChannel(channel)
+	return dc, botUser, channel
+}
+
 // getJSON GETs url and decodes its JSON body; 0 when it does not answer.
 func getJSON(url string) (int, map[string]any) {
 	c := http.Client{Timeout: 3 * time.Second}
@@ -92,13 +108,7 @@ func TestServeEndToEnd(t *testing.T) {
 	chromaSrv := chromatest.Start(t)
 	tg := telegramtest.NewServer(telegramtest.DefaultToken, "evo_test_bot")
 	t.Cleanup(tg.Close)
-	dc := discordtest.New(discordtest.Options{HeartbeatInterval: time.Second})
-	t.Cleanup(dc.Close)
-	const discordToken = "discord-test-token"
-	botUser := discordtest.User{ID: dc.NewID(), Username: "evo", GlobalName: "EVO", Bot: true}
-	dc.AddBot(discordToken, botUser)
-	channel := discordtest.Channel{ID: dc.NewID(), Type: discordtest.ChannelGuildText, GuildID: dc.NewID(), Name: "genel", Bot: discordToken}
-	dc.AddChannel(channel)
+	dc, botUser, channel := discordGuild(t)
 	httpAddr := freeAddr(t)
 	env := map[string]string{envFileKey: "/dev/null", "EXPERTS_DIR": "../../deploy/experts",
 		"DATABASE_URL": dsn, "OLLAMA_HOST": llm.URL(), "HTTP_ADDR": httpAddr,
