@@ -68,14 +68,14 @@ const (
 // TestEvalFiles checks the acceptance targets on the labelled sets the
 // router never trains on (TestEvalNotInTraining keeps them out of the
 // examples): the evaluation set, the development set and the blind sets
-// written by people who never saw the examples. Every set but v5 has
-// guided examples by now (see deploy/experts/README.md); the targets hold
-// on all but router_eval and router_dev (just under), v2_hard and v5,
-// which are held at their levels.
+// written by people who never saw the examples. Every set but v5 and v6
+// has guided examples by now (see deploy/experts/README.md); the targets
+// hold on all but router_eval and router_dev (just under), v2_hard, v5
+// and v6, which are held at their levels.
 func TestEvalFiles(t *testing.T) {
 	for _, name := range []string{"router_eval.jsonl", "router_dev.jsonl", "router_blind_dev.jsonl", "router_blind_holdout.jsonl",
 		"router_blind_v2.jsonl", "router_blind_v2_hard.jsonl", "router_blind_v3.jsonl", "router_blind_v4.jsonl",
-		"router_blind_v5.jsonl"} {
+		"router_blind_v5.jsonl", "router_blind_v6.jsonl"} {
 		t.Run(name, func(t *testing.T) {
 			f, err := os.Open(filepath.Join(filepath.Dir(evalFile), name))
 			if err != nil {
@@ -132,6 +132,13 @@ func TestEvalFiles(t *testing.T) {
 				// 0.015. Not tuned on; held at that level until the router
 				// generalises better.
 				minExact, maxWrong = 0.958, 0.016
+			case "router_blind_v6.jsonl":
+				// A second blind set on the same freeze (386d5a4), by
+				// another writer (400 lines, less 12 equal to training
+				// examples and 21 equal to lines of the other sets): 97.5 %
+				// exact, 0.82 % wrong (3 lines), 1.6 % fallback, ECE 0.018.
+				// Not tuned on; held at that level.
+				minExact, maxWrong = 0.975, 0.0082
 			}
 			if got := rep.Accuracy(); got < minExact {
 				t.Errorf("exact = %.3f, want >= %v", got, minExact)
