@@ -12,7 +12,6 @@ import (
 	"math"
 	"net/url"
 	"os"
-	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -110,7 +109,8 @@ func cmdBench(ctx context.Context, a *app, args []string) error {
 	} else {
 		llm := newBenchOllama(0, f.embedDims, nil)
 		defer llm.Close()
-		emb := benchApp(a, map[string]string{"OLLAMA_HOST": llm.URL()})
+		emb := *a
+		emb.cfg.OllamaHost = llm.URL()
 		client, err := emb.ollamaClient()
 		if err != nil {
 			return err
@@ -250,26 +250,6 @@ func benchMessages(ctx context.Context, a *app, f benchFlags, dsn string, out *b
 	return nil
 }
 
-// overlay looks keys up in env first, then in lookup.
-func overlay(env map[string]string, lookup func(string) (string, bool)) func(string) (string, bool) {
-	return func(k string) (string, bool) {
-		if v, ok := env[k]; ok {
-			return v, true
-		}
-		return lookup(k)
-	}
-}
-
-// benchApp is a copy of a with configuration keys overridden.
-func benchApp(a *app, env map[string]string) *app {
-	c := *a
-	cfg, err := LoadConfig(overlay(env, a.lookup))
-	if err == nil {
-		c.cfg = cfg
-	}
-	return &c
-}
-
 // schemaExec runs one statement on DATABASE_URL.
 func schemaExec(ctx context.Context, dsn, sql string) error {
 	conn, err := pgx.Connect(ctx, dsn)
@@ -381,21 +361,4 @@ func (t *tailBuffer) String() string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.b.String()
-}
-
-// startCPUProfile profiles the CPU into path until the returned func is
-// called; an empty path profiles nothing.
-func startCPUProfile(path string) (func(), error) {
-	if path == "" {
-		return func() {}, nil
-	}
-	f, err := os.Create(path)
-	if err != nil {
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
-	}
-	if err := pprof.StartCPUProfile(f); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("--cpuprofile: %w", err)
-	}
-	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
