@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 )
@@ -40,10 +42,9 @@ func stageMeans(ctx context.Context, url string) (map[string]float64, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("scrape %s: %s", url, resp.Status)
 	}
-	parser := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := parser.TextToMetricFamilies(resp.Body)
+	fams, err := parseExposition(resp.Body)
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", url, err)
+		return nil, fmt.Errorf("%s: %w", url, err)
 	}
 	fam := fams["evo_stage_seconds"]
 	if fam == nil {
@@ -62,4 +63,15 @@ func stageMeans(ctx context.Context, url string) (map[string]float64, error) {
 		}
 	}
 	return out, nil
+}
+
+// parseExposition parses Prometheus's text exposition format (what
+// /metrics serves) into metric families by name.
+func parseExposition(r io.Reader) (map[string]*dto.MetricFamily, error) {
+	p := expfmt.NewTextParser(model.UTF8Validation)
+	fams, err := p.TextToMetricFamilies(r)
+	if err != nil {
+		return nil, fmt.Errorf("parse metrics: %w", err)
+	}
+	return fams, nil
 }

@@ -13,8 +13,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
-	"github.com/prometheus/common/model"
 
 	"github.com/evo-tr/evo/brain"
 	"github.com/evo-tr/evo/brain/braintest"
@@ -36,8 +34,7 @@ func scrape(t *testing.T, h http.Handler) map[string]*dto.MetricFamily {
 
 func parseMetrics(t *testing.T, text string) map[string]*dto.MetricFamily {
 	t.Helper()
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(strings.NewReader(text))
+	fams, err := parseExposition(strings.NewReader(text))
 	if err != nil {
 		t.Fatalf("parse metrics: %v\n%s", err, text)
 	}

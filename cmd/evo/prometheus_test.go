@@ -21,7 +21,6 @@ import (
 	"github.com/go-telegram/bot/models"
 	"github.com/ollama/ollama/api"
 	dto "github.com/prometheus/client_model/go"
-	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
 	"github.com/evo-tr/evo/bots/discord/discordtest"
@@ -440,7 +439,7 @@ func metricsNow(base string) (map[string]float64, error) {
 	if err != nil {
 		return nil, err
 	}
-	fams, err := parseText(body)
+	fams, err := parseExposition(bytes.NewReader(body))
 	if err != nil {
 		return nil, err
 	}
@@ -469,14 +468,4 @@ func metricsNow(base string) (map[string]float64, error) {
 		}
 	}
 	return out, nil
-}
-
-// parseText parses a text exposition.
-func parseText(body []byte) (map[string]*dto.MetricFamily, error) {
-	p := expfmt.NewTextParser(model.UTF8Validation)
-	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
-	if err != nil {
-		return nil, fmt.Errorf("parse /metrics: %w", err)
-	}
-	return fams, nil
 }
