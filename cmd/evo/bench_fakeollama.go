@@ -2,8 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"hash/fnv"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -12,14 +10,17 @@ import (
 	"time"
 
 	"github.com/ollama/ollama/api"
+
+	"github.com/evo-tr/evo/brain/ollama/ollamatest"
 )
 
 // benchOllama is the model evo bench talks to: a tiny in-process Ollama
 // (/api/chat as NDJSON streams, /api/embed, /api/tags, /api/version) that
 // answers at once, or at tokenRate tokens per second. It records, per
 // bench tag found in the last user message, how long the model itself
-// took, so that the bench can subtract it. (brain/ollama/ollamatest needs a
-// *testing.T, so the binary carries this one.)
+// took, so that the bench can subtract it. (brain/ollama/ollamatest's
+// server needs a *testing.T, so the binary carries this one; embeddings
+// are ollamatest.Vector.)
 type benchOllama struct {
 	srv       *httptest.Server
 	tokenRate float64
@@ -146,32 +147,8 @@ func (o *benchOllama) embed(w http.ResponseWriter, r *http.Request) {
 	}
 	resp := api.EmbedResponse{Model: req.Model}
 	for _, s := range input {
-		resp.Embeddings = append(resp.Embeddings, benchVector(s, o.dims))
+		resp.Embeddings = append(resp.Embeddings, ollamatest.Vector(s, o.dims))
 	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(resp)
-}
-
-// benchVector is a deterministic unit vector for text: each word adds to
-// one hashed coordinate, so texts sharing words are near each other.
-func benchVector(text string, dims int) []float32 {
-	v := make([]float64, dims)
-	for _, word := range strings.Fields(strings.ToLower(text)) {
-		h := fnv.New64a()
-		_, _ = h.Write([]byte(word))
-		x := h.Sum64()
-		v[x%uint64(dims)] += 1
-		v[(x>>32)%uint64(dims)] += 0.5
-	}
-	v[0] += 0.01
-	var n float64
-	for _, x := range v {
-		n += x * x
-	}
-	n = math.Sqrt(n)
-	out := make([]float32, dims)
-	for i, x := range v {
-		out[i] = float32(x / n)
-	}
-	return out
 }
