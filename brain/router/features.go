@@ -144,6 +144,7 @@ const (
 	saltKw       = 0x165667b1
 	saltTrStem   = 0x61c88647
 	saltStemPair = 0x7a646e4d
+	saltKwCtx    = 0x3c6ef372
 	stemLen      = 5
 )
 
@@ -235,6 +236,23 @@ func (fz *featurizer) extract(text string, sc *scratch) []feature {
 		}
 		// Whether no expert, or several, claimed a keyword.
 		sc.feats = append(sc.feats, feature{idx: hashSlot(saltKw ^ 0x5bd1e995 ^ uint32(min(experts, 2))), val: 1})
+		// Each word's stem again, tagged with the experts whose keywords
+		// the text holds: a word can weigh otherwise beside a keyword
+		// ("python" beside "yılan", "Go" beside "oyun") than alone.
+		if experts > 0 {
+			var mask uint32
+			for c, n := range counts {
+				if n > 0 && c < 32 {
+					mask |= 1 << c
+				}
+			}
+			start = len(sc.feats)
+			for _, w := range sc.words {
+				st := hashRunes(rs[w.start:stemEnd(rs, int(w.start), int(w.end))])
+				sc.feats = append(sc.feats, feature{idx: hashSlot((st*0x9e3779b1 + mask) ^ saltKwCtx)})
+			}
+			setGroup(sc.feats[start:], 1)
+		}
 	}
 
 	sc.feats = appendShape(sc.feats, text)

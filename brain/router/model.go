@@ -10,11 +10,12 @@ import (
 // Training settings: fixed, so that the same examples always give the same
 // model.
 const (
-	epochs       = 4
+	epochs       = 8
 	learningRate = 0.4
 	l2           = 1e-6
 	folds        = 5
 	seed         = 20251202
+	dropout      = 0.3
 )
 
 // sample is one training example: its features (duplicates merged) and
@@ -167,6 +168,7 @@ func fit(samples []sample, k int) *model {
 	rank := make([]uint64, len(samples))
 	p := make([]float64, k)
 	grad := make([]float32, k)
+	var kept []feature
 	// The columns' classes: every class, or class 1 alone (binary).
 	first := k - m.cols
 	for e := range epochs {
@@ -178,7 +180,20 @@ func fit(samples []sample, k int) *model {
 		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(rank[a], rank[b]) })
 		for _, i := range order {
 			s := samples[i]
-			m.scores(s.feats, p)
+			feats := s.feats
+			if dropout > 0 {
+				// Drop features at random (by hash: deterministic) so that
+				// no single feature carries an example alone.
+				kept = kept[:0]
+				salt := mix64(s.key ^ uint64(e+1)*0xd1b54a32d192ed03)
+				for _, f := range s.feats {
+					if float64(mix64(salt^uint64(f.idx))>>11)/(1<<53) >= dropout {
+						kept = append(kept, feature{idx: f.idx, val: f.val / (1 - dropout)})
+					}
+				}
+				feats = kept
+			}
+			m.scores(feats, p)
 			softmax(p, 1)
 			for c := range grad {
 				t := 0.0
@@ -187,7 +202,7 @@ func fit(samples []sample, k int) *model {
 				}
 				grad[c] = float32((p[c] - t) * cw[s.y])
 			}
-			for _, f := range s.feats {
+			for _, f := range feats {
 				base := int(f.idx) * m.cols
 				for c := first; c < k; c++ {
 					j := base + c - first
