@@ -126,6 +126,25 @@ func normalize(dst []rune, s string) []rune {
 	return dst
 }
 
+// wordEnd returns the end of the word that starts at rs[i]: its word
+// runes, and the "++" or "#" of C++, C# and F#, which would otherwise be
+// the letter c or f alone.
+func wordEnd(rs []rune, i int) int {
+	j := i
+	for j < len(rs) && isWordRune(rs[j]) {
+		j++
+	}
+	if j-i == 1 && (rs[i] == 'c' || rs[i] == 'f') && j < len(rs) {
+		switch {
+		case rs[j] == '#':
+			j++
+		case rs[i] == 'c' && j+1 < len(rs) && rs[j] == '+' && rs[j+1] == '+':
+			j += 2
+		}
+	}
+	return j
+}
+
 func isWordRune(r rune) bool {
 	if r < utf8.RuneSelf {
 		return 'a' <= r && r <= 'z' || r == '0' || r == '_'
@@ -193,7 +212,8 @@ func (fz *featurizer) extract(text string, sc *scratch) []feature {
 		}
 		h := uint32(fnvOffset)
 		w := span{start: int32(i)}
-		for ; i < len(rs) && isWordRune(rs[i]); i++ {
+		end := wordEnd(rs, i)
+		for ; i < end; i++ {
 			h = (h ^ uint32(rs[i])) * fnvPrime
 			if i-int(w.start)+1 == stemLen {
 				sc.feats = append(sc.feats, feature{idx: hashSlot(h ^ saltStem)})

@@ -62,7 +62,7 @@ func TestClip(t *testing.T) {
 
 func TestLexicon(t *testing.T) {
 	lx := newLexicon([]brain.Expert{
-		{Keywords: []string{"sözlük*", "def", "binary search", "e-posta*", "py*"}},
+		{Keywords: []string{"sözlük*", "def", "binary search", "e-posta*", "py*", "c++", "c#"}},
 		{Keywords: []string{"şiir*", "ne yer", "def"}},
 	})
 	tests := []struct {
@@ -83,6 +83,9 @@ func TestLexicon(t *testing.T) {
 		{"şiirler ve ŞİİR", [2]int{0, 2}},
 		{"piton ne yer?", [2]int{0, 1}},
 		{"ne yemeli", [2]int{0, 0}},
+		{"C++ mı C# mı", [2]int{2, 0}},
+		{"c vitamini", [2]int{0, 0}}, // c++ and c# are words of their own
+		{"c + + ve c #", [2]int{0, 0}},
 		{"", [2]int{0, 0}},
 	}
 	for _, tt := range tests {
@@ -94,10 +97,7 @@ func TestLexicon(t *testing.T) {
 					i++
 					continue
 				}
-				j := i
-				for j < len(rs) && isWordRune(rs[j]) {
-					j++
-				}
+				j := wordEnd(rs, i)
 				words = append(words, span{int32(i), int32(j)})
 				i = j
 			}

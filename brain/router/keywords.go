@@ -79,10 +79,7 @@ func splitWords(rs []rune) [][]rune {
 			i++
 			continue
 		}
-		j := i
-		for j < len(rs) && isWordRune(rs[j]) {
-			j++
-		}
+		j := wordEnd(rs, i)
 		out = append(out, rs[i:j:j])
 		i = j
 	}
