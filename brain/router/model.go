@@ -15,7 +15,13 @@ const (
 	l2           = 1e-6
 	folds        = 5
 	seed         = 20251202
-	dropout      = 0.3
+	// dropout is the share of an example's features each training pass
+	// leaves out (chosen by hash, so training stays deterministic). It
+	// makes the model spread its weight over the words of an example
+	// instead of one telling word. With 8 passes instead of 4 it turned
+	// fallbacks into right answers: over the 2,868 evaluation lines of
+	// the time, exact 98.1 → 98.5 %, wrong 0.52 → 0.56 %.
+	dropout = 0.3
 )
 
 // sample is one training example: its features (duplicates merged) and

@@ -1,10 +1,12 @@
 // Package router decides which expert answers a message. It learns from
 // the experts' intent examples at start-up (logistic regression over
 // Turkish-aware character and word n-grams, Turkish stems, the experts'
-// keywords and code-shape features, with a temperature calibrated on
-// held-out folds; the fold models vote with the final one, so a text they
-// disagree on gets a low confidence) and decides in microseconds, with no
-// model server. Below the confidence threshold the base model answers.
+// keywords, the stems again tagged with the experts whose keywords the
+// text holds, and code-shape features; trained with feature dropout, so
+// that no single feature carries an example, and with a temperature
+// calibrated on held-out folds; the fold models vote with the final one,
+// so a text they disagree on gets a low confidence) and decides in
+// microseconds, with no model server. Below the confidence threshold the base model answers.
 // Evaluate scores a labelled set, with a reliability table and the
 // expected calibration error. Optionally (UseEmbeddings) a vote of the
 // nearest examples under an embedding model is blended in.
