@@ -27,7 +27,7 @@ const (
 // sample is one training example: its features (duplicates merged) and
 // its class.
 type sample struct {
-	feats []feature
+	feats []packed
 	y     int
 	// key is a hash of the example's text: it orders the training passes
 	// and picks the sample's fold, so that adding an example moves only
@@ -136,20 +136,20 @@ func softmax(x []float64, temp float64) {
 	}
 }
 
-// merge sorts feats by index and sums duplicates, for training.
+// merge sorts feats by index and sums duplicates in place, for training,
+// and returns the merged prefix.
 func merge(feats []feature) []feature {
-	out := slices.Clone(feats)
-	slices.SortFunc(out, func(a, b feature) int { return int(a.idx) - int(b.idx) })
+	slices.SortFunc(feats, func(a, b feature) int { return int(a.idx) - int(b.idx) })
 	n := 0
-	for _, f := range out {
-		if n > 0 && out[n-1].idx == f.idx {
-			out[n-1].val += f.val
+	for _, f := range feats {
+		if n > 0 && feats[n-1].idx == f.idx {
+			feats[n-1].val += f.val
 			continue
 		}
-		out[n] = f
+		feats[n] = f
 		n++
 	}
-	return out[:n]
+	return feats[:n]
 }
 
 // fit trains logistic regression on samples with AdaGrad, each class
@@ -186,19 +186,16 @@ func fit(samples []sample, k int) *model {
 		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(rank[a], rank[b]) })
 		for _, i := range order {
 			s := samples[i]
-			feats := s.feats
-			if dropout > 0 {
-				// Drop features at random (by hash: deterministic) so that
-				// no single feature carries an example alone.
-				kept = kept[:0]
-				salt := mix64(s.key ^ uint64(e+1)*0xd1b54a32d192ed03)
-				for _, f := range s.feats {
-					if float64(mix64(salt^uint64(f.idx))>>11)/(1<<53) >= dropout {
-						kept = append(kept, feature{idx: f.idx, val: f.val / (1 - dropout)})
-					}
+			// Drop features at random (by hash: deterministic) so that no
+			// single feature carries an example alone.
+			feats := kept[:0]
+			salt := mix64(s.key ^ uint64(e+1)*0xd1b54a32d192ed03)
+			for _, pf := range s.feats {
+				if float64(mix64(salt^uint64(pf.idx()))>>11)/(1<<53) >= dropout {
+					feats = append(feats, feature{idx: pf.idx(), val: pf.val() / (1 - dropout)})
 				}
-				feats = kept
 			}
+			kept = feats
 			m.scores(feats, p)
 			softmax(p, 1)
 			for c := range grad {
@@ -248,10 +245,12 @@ func train(samples []sample, k int) *model {
 					}
 				}
 				m := fit(tr, k)
+				var buf []feature
 				bag[f] = m
 				for _, i := range held {
 					out := make([]float64, k)
-					m.scores(samples[i].feats, out)
+					buf = unpack(buf[:0], samples[i].feats)
+					m.scores(buf, out)
 					folded[i] = out
 				}
 			})

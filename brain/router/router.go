@@ -74,6 +74,7 @@ func New(experts []brain.Expert, base brain.Expert, threshold float64, opts ...O
 	}
 	seen := map[string]bool{}
 	var samples []sample
+	var store arena
 	sc := &scratch{}
 	fz := &featurizer{lex: newLexicon(experts), k: len(experts)}
 	for c, x := range experts {
@@ -89,7 +90,7 @@ func New(experts []brain.Expert, base brain.Expert, threshold float64, opts ...O
 			if strings.TrimSpace(ex) == "" {
 				continue
 			}
-			samples = append(samples, sample{feats: merge(fz.extract(ex, sc)), y: c, key: textHash(ex)})
+			samples = append(samples, sample{feats: store.add(merge(fz.extract(ex, sc))), y: c, key: textHash(ex)})
 			n++
 		}
 		if n == 0 && len(experts) > 1 {
