@@ -3,6 +3,7 @@ package router
 import (
 	"cmp"
 	"math"
+	"runtime"
 	"slices"
 	"sync"
 )
@@ -229,14 +230,24 @@ func train(samples []sample, k int) *model {
 	if n >= 2*folds {
 		bag = make([]*model, folds)
 	}
+	// At most one model per CPU trains at a time: more would not finish
+	// sooner, and each holds its AdaGrad state until done.
 	var wg sync.WaitGroup
-	wg.Go(func() { final = fit(samples, k) })
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
+	run := func(f func()) {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			f()
+		})
+	}
+	run(func() { final = fit(samples, k) })
 	if n >= 2*folds {
 		assign := foldOf(samples)
 		for f := range folds {
-			wg.Go(func() {
-				var tr []sample
-				var held []int
+			run(func() {
+				held := make([]int, 0, n/folds+1)
+				tr := make([]sample, 0, n-n/folds+1)
 				for i, s := range samples {
 					if assign[i] == f {
 						held = append(held, i)
