@@ -107,6 +107,12 @@ var evalFiles = []evalSet{
 	// Blind at freeze 3 (6897385): v13 97.7 % / 0.57 %, v14 98.8 % / 0.
 	{name: "router_blind_v13.jsonl"},
 	{name: "router_blind_v14.jsonl"},
+	// Blind at freeze 4 (a2b3046): v15 94.7 % / 1.96 %, v16 95.6 % /
+	// 2.34 %, v17 97.1 % / 1.15 %, v18 96.8 % / 0.58 %.
+	{name: "router_blind_v15.jsonl"},
+	{name: "router_blind_v16.jsonl"},
+	{name: "router_blind_v17.jsonl"},
+	{name: "router_blind_v18.jsonl"},
 }
 
 // TestEvalFiles checks the acceptance targets on the labelled sets the
