@@ -78,10 +78,11 @@ type evalSet struct {
 // the labelling policy alone, by writers who saw no example, no other set
 // and no router, and were scored once, at a freeze, before anyone read
 // them; their misses then guided later examples (as kinds of text, never
-// as lines), so none is blind any more. deploy/experts/README.md has each
-// set's figure at its freeze.
+// as lines), so none but v19-v22 is blind any more. Sets under the
+// targets are held at their level as a regression guard.
+// deploy/experts/README.md has each set's figure at its freeze.
 var evalFiles = []evalSet{
-	// 98.8 % exact, 0.6 % wrong (2 of 320 lines) since round 4.
+	// 0.6 % wrong (2 of 320 lines) since round 4.
 	{name: "router_eval.jsonl", maxWrong: 0.0063},
 	// 168 lines: one wrong line is 0.6 %.
 	{name: "router_dev.jsonl", maxWrong: 0.006},
@@ -89,11 +90,11 @@ var evalFiles = []evalSet{
 	{name: "router_blind_holdout.jsonl"},
 	{name: "router_blind_v2.jsonl"},
 	// The v2 writer's 100 hardest clear cases: a regression guard.
-	{name: "router_blind_v2_hard.jsonl", minExact: 0.93, maxWrong: 0.01},
+	{name: "router_blind_v2_hard.jsonl", minExact: 0.95, maxWrong: 0.02},
 	{name: "router_blind_v3.jsonl"},
 	{name: "router_blind_v4.jsonl"},
 	{name: "router_blind_v5.jsonl"},
-	{name: "router_blind_v6.jsonl"},
+	{name: "router_blind_v6.jsonl", maxWrong: 0.0055},
 	// Blind at freeze 1 of round 5 (10d8e99): 95.7 % / 1.87 % and 96.6 % /
 	// 1.12 %.
 	{name: "router_blind_v7.jsonl"},
@@ -105,14 +106,21 @@ var evalFiles = []evalSet{
 	{name: "router_blind_v11.jsonl"},
 	{name: "router_blind_v12.jsonl"},
 	// Blind at freeze 3 (6897385): v13 97.7 % / 0.57 %, v14 98.8 % / 0.
-	{name: "router_blind_v13.jsonl"},
+	{name: "router_blind_v13.jsonl", maxWrong: 0.0058},
 	{name: "router_blind_v14.jsonl"},
 	// Blind at freeze 4 (a2b3046): v15 94.7 % / 1.96 %, v16 95.6 % /
 	// 2.34 %, v17 97.1 % / 1.15 %, v18 96.8 % / 0.58 %.
 	{name: "router_blind_v15.jsonl"},
 	{name: "router_blind_v16.jsonl"},
-	{name: "router_blind_v17.jsonl"},
-	{name: "router_blind_v18.jsonl"},
+	{name: "router_blind_v17.jsonl", minExact: 0.974, maxWrong: 0.0058},
+	{name: "router_blind_v18.jsonl", minExact: 0.979, maxWrong: 0.0059},
+	// Blind at freeze 5 (30e85bf, the shipped router): v19 97.3 % /
+	// 0.55 %, v20 98.5 % / 1.21 %, v21 98.3 % / 0.86 %, v22 96.5 % /
+	// 0.89 %. Not tuned on: held at those levels.
+	{name: "router_blind_v19.jsonl", minExact: 0.972, maxWrong: 0.0055},
+	{name: "router_blind_v20.jsonl", maxWrong: 0.0121},
+	{name: "router_blind_v21.jsonl", maxWrong: 0.0086},
+	{name: "router_blind_v22.jsonl", minExact: 0.964, maxWrong: 0.0089},
 }
 
 // TestEvalFiles checks the acceptance targets on the labelled sets the
