@@ -216,7 +216,9 @@ func benchMessages(ctx context.Context, a *app, f benchFlags, dsn string, out *b
 		return err
 	}
 	defer func() { _ = stopServe() }()
-	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	// The service trains its router before it connects: about a second
+	// on a laptop, far more under the race detector on a busy machine.
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	err = dc.connected(cctx)
 	cancel()
 	if err != nil {
