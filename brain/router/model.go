@@ -28,7 +28,7 @@ const (
 // sample is one training example: its features (duplicates merged) and
 // its class.
 type sample struct {
-	feats []packed
+	feats coded
 	y     int
 	// key is a hash of the example's text: it orders the training passes
 	// and picks the sample's fold, so that adding an example moves only
@@ -153,29 +153,36 @@ func merge(feats []feature) []feature {
 	return feats[:n]
 }
 
-// fit trains logistic regression on samples with AdaGrad, each class
-// weighted by the inverse of its size.
-func fit(samples []sample, k int) *model {
+// fit trains logistic regression with AdaGrad on the samples whose
+// indices are in use (every sample when use is nil), each class weighted
+// by the inverse of its size. The folds pass indices, not copies of their
+// samples: at start-up every byte counts.
+func fit(samples []sample, use []int32, k int) *model {
 	m := newModel(k)
 	g2 := make([]float32, len(m.w))
+	var order []int32
+	if use == nil {
+		order = make([]int32, len(samples))
+		for i := range order {
+			order[i] = int32(i)
+		}
+	} else {
+		order = slices.Clone(use)
+	}
 	counts := make([]int, k)
-	for _, s := range samples {
-		counts[s.y]++
+	for _, i := range order {
+		counts[samples[i].y]++
 	}
 	cw := make([]float64, k)
 	for c, n := range counts {
 		if n > 0 {
-			cw[c] = float64(len(samples)) / float64(k*n)
+			cw[c] = float64(len(order)) / float64(k*n)
 		}
 	}
-	order := make([]int, len(samples))
-	for i := range order {
-		order[i] = i
-	}
-	rank := make([]uint64, len(samples))
+	rank := make([]uint64, len(samples)) // by sample index
 	p := make([]float64, k)
 	grad := make([]float32, k)
-	var kept []feature
+	var kept, dec []feature
 	// The columns' classes: every class, or class 1 alone (binary).
 	first := k - m.cols
 	for e := range epochs {
@@ -184,16 +191,17 @@ func fit(samples []sample, k int) *model {
 		for i, s := range samples {
 			rank[i] = mix64(s.key ^ uint64(seed+e)*0x9e3779b97f4a7c15)
 		}
-		slices.SortFunc(order, func(a, b int) int { return cmp.Compare(rank[a], rank[b]) })
+		slices.SortFunc(order, func(a, b int32) int { return cmp.Compare(rank[a], rank[b]) })
 		for _, i := range order {
-			s := samples[i]
+			s := &samples[i]
 			// Drop features at random (by hash: deterministic) so that no
 			// single feature carries an example alone.
 			feats := kept[:0]
 			salt := mix64(s.key ^ uint64(e+1)*0xd1b54a32d192ed03)
-			for _, pf := range s.feats {
-				if float64(mix64(salt^uint64(pf.idx()))>>11)/(1<<53) >= dropout {
-					feats = append(feats, feature{idx: pf.idx(), val: pf.val() / (1 - dropout)})
+			dec = s.feats.decode(dec[:0])
+			for _, f := range dec {
+				if float64(mix64(salt^uint64(f.idx))>>11)/(1<<53) >= dropout {
+					feats = append(feats, feature{idx: f.idx, val: f.val / (1 - dropout)})
 				}
 			}
 			kept = feats
@@ -241,26 +249,26 @@ func train(samples []sample, k int) *model {
 			f()
 		})
 	}
-	run(func() { final = fit(samples, k) })
+	run(func() { final = fit(samples, nil, k) })
 	if n >= 2*folds {
 		assign := foldOf(samples)
 		for f := range folds {
 			run(func() {
-				held := make([]int, 0, n/folds+1)
-				tr := make([]sample, 0, n-n/folds+1)
-				for i, s := range samples {
+				held := make([]int32, 0, n/folds+1)
+				tr := make([]int32, 0, n-n/folds+1)
+				for i := range samples {
 					if assign[i] == f {
-						held = append(held, i)
+						held = append(held, int32(i))
 					} else {
-						tr = append(tr, s)
+						tr = append(tr, int32(i))
 					}
 				}
-				m := fit(tr, k)
+				m := fit(samples, tr, k)
 				var buf []feature
 				bag[f] = m
 				for _, i := range held {
 					out := make([]float64, k)
-					buf = unpack(buf[:0], samples[i].feats)
+					buf = samples[i].feats.decode(buf[:0])
 					m.scores(buf, out)
 					folded[i] = out
 				}

@@ -1,0 +1,84 @@
+package router
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+func TestCodedRoundTrip(t *testing.T) {
+	many := make([]feature, 0, 600)
+	for i := range 600 { // more distinct values than six bits index
+		many = append(many, feature{idx: uint32(denseSlots + 200*i), val: float32(i) + 0.5})
+	}
+	tests := []struct {
+		name string
+		fs   []feature
+	}{
+		{"none", nil},
+		{"first dense slot", []feature{{idx: 0, val: 1}}},
+		{"last hashed slot", []feature{{idx: numSlots - 1, val: 1}}},
+		{"both ends", []feature{{idx: 0, val: 2}, {idx: numSlots - 1, val: 0.25}}},
+		{"a long text's n-grams", []feature{
+			{idx: 3, val: 1}, {idx: 4242, val: float32(1 / math.Sqrt(6000))},
+			{idx: 4243, val: float32(2 / math.Sqrt(6000))}, {idx: 99999, val: 13.7},
+			{idx: 130000, val: float32(1 / math.Sqrt(6000))},
+		}},
+		{"600 distinct values", many},
+	}
+	var a arena
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := a.add(tt.fs)
+			got := c.decode(nil)
+			if !slices.Equal(got, tt.fs) && !(len(got) == 0 && len(tt.fs) == 0) {
+				t.Errorf("decode(add(fs)) = %v, want %v", got, tt.fs)
+			}
+		})
+	}
+}
+
+// TestCodedSize checks that coding saves what it is for: an example's
+// features take three bytes each and its values little more.
+func TestCodedSize(t *testing.T) {
+	experts := loadShipped(t)
+	fz := &featurizer{lex: newLexicon(experts), k: len(experts)}
+	sc := &scratch{}
+	var a arena
+	var feats, bytes int
+	for _, ex := range experts[0].Examples[:2000] {
+		fs := merge(fz.extract(ex, sc))
+		c := a.add(fs)
+		feats += len(fs)
+		bytes += len(c.buf) + 4*len(c.vals)
+		if got := c.decode(nil); !slices.Equal(got, fs) {
+			t.Fatalf("%q: decode(add(fs)) differs from fs", ex)
+		}
+	}
+	if got := float64(bytes) / float64(feats); got > 3.5 {
+		t.Errorf("%.2f bytes a feature, want at most 3.5", got)
+	} else {
+		t.Logf("%d features in %d bytes: %.2f a feature", feats, bytes, got)
+	}
+}
+
+func TestArenaKeepsSamplesApart(t *testing.T) {
+	var a arena
+	first := a.add([]feature{{idx: 1, val: 1}, {idx: 2, val: 1}})
+	second := a.add([]feature{{idx: 3, val: 0.5}})
+	if cap(first.buf) != len(first.buf) || cap(first.vals) != len(first.vals) {
+		t.Errorf("first sample's slices have room after them: an append would overwrite the next sample")
+	}
+	got := append(first.decode(nil), second.decode(nil)...)
+	want := []feature{{idx: 1, val: 1}, {idx: 2, val: 1}, {idx: 3, val: 0.5}}
+	if !slices.Equal(got, want) {
+		t.Errorf("decoded %v, want %v", got, want)
+	}
+	big := make([]feature, byteBlock/3+1)
+	for i := range big {
+		big[i] = feature{idx: uint32(i % numSlots), val: 1}
+	}
+	if got := len(a.add(big).decode(nil)); got != len(big) {
+		t.Errorf("a sample bigger than a block: %d features decoded, want %d", got, len(big))
+	}
+}
