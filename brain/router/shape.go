@@ -65,63 +65,40 @@ func addCount(fs []feature, stat, n int) []feature {
 	return addShape(fs, stat, bucket(n))
 }
 
+// codeStarts are how a line of code often starts: Python keywords, shell
+// commands and prompts, keywords of a few other languages, and SQL
+// statements and clauses in the capitals people write them in (a lower
+// case "update" or "where" starts English prose as often).
+var codeStarts = []string{
+	"async ", "await ", "assert ", "break", "class ", "continue", "const ", "cd ",
+	"def ", "elif ", "else:", "except", "for ", "from ", "finally:", "function ",
+	"git ", "if ", "import ", "lambda ", "let ", "npm ", "print(", "pass", "pip ",
+	"python ", "public ", "return", "raise ", "self.", "sudo ", "select ", "try:",
+	"var ", "while ", "with ", "yield ", "#!", "$ ", ">>> ", "...",
+	"SELECT ", "UPDATE ", "INSERT INTO ", "DELETE FROM ", "CREATE TABLE ", "ALTER TABLE ",
+	"DROP TABLE ", "WHERE ", "FROM ", "JOIN ", "LEFT JOIN ", "GROUP BY ", "ORDER BY ", "SET ",
+	"VALUES ",
+}
+
+// codeStartsBy indexes codeStarts by first byte; read-only.
+var codeStartsBy = func() (by [256][]string) {
+	for _, c := range codeStarts {
+		by[c[0]] = append(by[c[0]], c)
+	}
+	return by
+}()
+
 // keywordStart reports whether a line (without its indentation) starts like
-// code: a Python keyword, a REPL or shell prompt, a decorator, a brace, or
-// a keyword of a few other languages.
+// code: one of codeStarts, a decorator or a brace.
 func keywordStart(t string) bool {
 	if t == "" {
 		return false
 	}
-	var cands []string
 	switch t[0] {
-	case 'a':
-		cands = []string{"async ", "await ", "assert "}
-	case 'b':
-		cands = []string{"break"}
-	case 'c':
-		cands = []string{"class ", "continue", "const ", "cd "}
-	case 'd':
-		cands = []string{"def "}
-	case 'e':
-		cands = []string{"elif ", "else:", "except"}
-	case 'f':
-		cands = []string{"for ", "from ", "finally:", "function "}
-	case 'g':
-		cands = []string{"git "}
-	case 'i':
-		cands = []string{"if ", "import "}
-	case 'l':
-		cands = []string{"lambda ", "let "}
-	case 'n':
-		cands = []string{"npm "}
-	case 'p':
-		cands = []string{"print(", "pass", "pip ", "python ", "public "}
-	case 'r':
-		cands = []string{"return", "raise "}
-	case 's':
-		cands = []string{"self.", "sudo ", "select "}
-	case 'S':
-		cands = []string{"SELECT "}
-	case 't':
-		cands = []string{"try:"}
-	case 'v':
-		cands = []string{"var "}
-	case 'w':
-		cands = []string{"while ", "with "}
-	case 'y':
-		cands = []string{"yield "}
 	case '@', '{', '}':
 		return true
-	case '#':
-		return strings.HasPrefix(t, "#!")
-	case '$':
-		return strings.HasPrefix(t, "$ ")
-	case '>':
-		return strings.HasPrefix(t, ">>> ")
-	case '.':
-		return strings.HasPrefix(t, "...")
 	}
-	for _, c := range cands {
+	for _, c := range codeStartsBy[t[0]] {
 		if strings.HasPrefix(t, c) {
 			return true
 		}
