@@ -119,3 +119,24 @@ func (c coded) decode(dst []feature) []feature {
 	}
 	return dst
 }
+
+// decodeDrop appends the features of c to dst like decode, except those
+// whose 53-bit hash under salt is under cut (training's dropout), and
+// multiplies the values it keeps by scale.
+func (c coded) decodeDrop(dst []feature, salt, cut uint64, scale float32) []feature {
+	i := 0
+	for _, v := range c.vals {
+		v *= scale
+		var n, gap uint32
+		n, i = varint(c.buf, i)
+		idx := uint32(0)
+		for range n {
+			gap, i = varint(c.buf, i)
+			idx += gap
+			if mix64(salt^uint64(idx))>>11 >= cut {
+				dst = append(dst, feature{idx: idx, val: v})
+			}
+		}
+	}
+	return dst
+}

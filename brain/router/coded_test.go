@@ -88,3 +88,28 @@ func byIdx(fs []feature) []feature {
 	slices.SortFunc(fs, func(a, b feature) int { return int(a.idx) - int(b.idx) })
 	return fs
 }
+
+// TestDecodeDrop checks that training's fused dropout keeps what decode
+// and the dropout rule keep, scaled.
+func TestDecodeDrop(t *testing.T) {
+	var a arena
+	fs := make([]feature, 0, 500)
+	for i := range 500 {
+		fs = append(fs, feature{idx: uint32(denseSlots + 97*i), val: float32(i%7) + 0.25})
+	}
+	c := a.add(fs)
+	const salt = 0x1234567
+	var want []feature
+	for _, f := range c.decode(nil) {
+		if float64(mix64(salt^uint64(f.idx))>>11)/(1<<53) >= dropout {
+			want = append(want, feature{idx: f.idx, val: f.val * 2})
+		}
+	}
+	got := c.decodeDrop(nil, salt, dropCut, 2)
+	if !slices.Equal(got, want) {
+		t.Errorf("decodeDrop kept %d features, decode and the rule %d (or values differ)", len(got), len(want))
+	}
+	if len(want) < 300 || len(want) > 400 {
+		t.Errorf("kept %d of 500 features, want about %d", len(want), int(500*(1-dropout)))
+	}
+}

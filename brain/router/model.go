@@ -25,6 +25,10 @@ const (
 	dropout = 0.3
 )
 
+// dropCut is dropout as a threshold on a feature's 53-bit hash: a feature
+// stays when its hash is at least dropCut.
+var dropCut = uint64(math.Ceil(dropout * (1 << 53)))
+
 // sample is one training example: its features (duplicates merged) and
 // its class.
 type sample struct {
@@ -182,7 +186,7 @@ func fit(samples []sample, use []int32, k int) *model {
 	rank := make([]uint64, len(samples)) // by sample index
 	p := make([]float64, k)
 	grad := make([]float32, k)
-	var kept, dec []feature
+	var kept []feature
 	// The columns' classes: every class, or class 1 alone (binary).
 	first := k - m.cols
 	for e := range epochs {
@@ -198,12 +202,7 @@ func fit(samples []sample, use []int32, k int) *model {
 			// single feature carries an example alone.
 			feats := kept[:0]
 			salt := mix64(s.key ^ uint64(e+1)*0xd1b54a32d192ed03)
-			dec = s.feats.decode(dec[:0])
-			for _, f := range dec {
-				if float64(mix64(salt^uint64(f.idx))>>11)/(1<<53) >= dropout {
-					feats = append(feats, feature{idx: f.idx, val: f.val / (1 - dropout)})
-				}
-			}
+			feats = s.feats.decodeDrop(feats, salt, dropCut, 1/(1-dropout))
 			kept = feats
 			m.scores(feats, p)
 			softmax(p, 1)
@@ -213,6 +212,16 @@ func fit(samples []sample, use []int32, k int) *model {
 					t = 1
 				}
 				grad[c] = float32((p[c] - t) * cw[s.y])
+			}
+			if m.cols == 1 { // binary: one weight per slot, class 1's
+				gr := grad[1]
+				for _, f := range feats {
+					j := f.idx
+					g := gr*f.val + l2*m.w[j]
+					g2[j] += g * g
+					m.w[j] -= learningRate * g / float32(math.Sqrt(float64(g2[j])+1e-8))
+				}
+				continue
 			}
 			for _, f := range feats {
 				base := int(f.idx) * m.cols
