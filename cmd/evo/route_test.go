@@ -450,7 +450,7 @@ func TestCmdRouteLearn(t *testing.T) {
 	reviewed := writeReviewed(t,
 		`{"text": "kuyruk yapısını iki yığınla kuran bir sınıf yazar mısın", "expert": "python_coder"}`,
 		`{"text": "# yorum satırı neden çalışmıyor\nprint(1)", "expert": "python_coder"}`,
-		`{"text": "anneannemin doğum günü için ne hediye alsam", "expert": "tr_chat"}`,
+		`{"text": "torunumun karne hediyesi için ne alsam", "expert": "tr_chat"}`,
 	)
 	code, out, errs := runEvo(t, "", env, "route", "learn", reviewed)
 	if code != 0 {
@@ -479,7 +479,7 @@ func TestCmdRouteLearn(t *testing.T) {
 	}
 	for text, want := range map[string]string{
 		"kuyruk yapısını iki yığınla kuran bir sınıf yazar mısın": "python_coder",
-		"anneannemin doğum günü için ne hediye alsam":             "tr_chat",
+		"torunumun karne hediyesi için ne alsam":                  "tr_chat",
 	} {
 		if d := r.Route(context.Background(), text); d.Fallback || d.Expert != want {
 			t.Errorf("%q routes to %s (fallback %v), want %s", text, d.Expert, d.Fallback, want)
