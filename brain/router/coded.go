@@ -7,8 +7,8 @@ package router
 // stored by value: for each value in vals, the number of its features and
 // then their slots, each as a varint of the gap from the previous slot
 // (the slots of a value ascend; a gap is a few hundred, two bytes). The
-// examples' features are most of the router's memory at start-up: 5.9
-// million features of 19,900 examples take 12 MB, not 47.
+// examples' features are most of the router's memory at start-up: the 8.1
+// million features of the 22,914 shipped examples take 16 MB, not 65.
 type coded struct {
 	buf  []byte
 	vals []float32
