@@ -105,24 +105,11 @@ func indexOf(vals []float32, v float32) int {
 
 // decode appends the features of c to dst, grouped by value (the order
 // of a sum, not of its terms, is what training needs).
-func (c coded) decode(dst []feature) []feature {
-	i := 0
-	for _, v := range c.vals {
-		var n, gap uint32
-		n, i = varint(c.buf, i)
-		idx := uint32(0)
-		for range n {
-			gap, i = varint(c.buf, i)
-			idx += gap
-			dst = append(dst, feature{idx: idx, val: v})
-		}
-	}
-	return dst
-}
+func (c coded) decode(dst []feature) []feature { return c.decodeDrop(dst, 0, 0, 1) }
 
-// decodeDrop appends the features of c to dst like decode, except those
-// whose 53-bit hash under salt is under cut (training's dropout), and
-// multiplies the values it keeps by scale.
+// decodeDrop appends the features of c to dst, grouped by value, except
+// those whose 53-bit hash under salt is under cut (training's dropout;
+// none when cut is 0), and multiplies the values it keeps by scale.
 func (c coded) decodeDrop(dst []feature, salt, cut uint64, scale float32) []feature {
 	i := 0
 	for _, v := range c.vals {

@@ -159,19 +159,17 @@ func merge(feats []feature) []feature {
 
 // fit trains logistic regression with AdaGrad on the samples whose
 // indices are in use (every sample when use is nil), each class weighted
-// by the inverse of its size. The folds pass indices, not copies of their
-// samples: at start-up every byte counts.
+// by the inverse of its size; it reorders use. The folds pass indices,
+// not copies of their samples: at start-up every byte counts.
 func fit(samples []sample, use []int32, k int) *model {
 	m := newModel(k)
 	g2 := make([]float32, len(m.w))
-	var order []int32
-	if use == nil {
+	order := use
+	if order == nil {
 		order = make([]int32, len(samples))
 		for i := range order {
 			order[i] = int32(i)
 		}
-	} else {
-		order = slices.Clone(use)
 	}
 	counts := make([]int, k)
 	for _, i := range order {
@@ -200,9 +198,8 @@ func fit(samples []sample, use []int32, k int) *model {
 			s := &samples[i]
 			// Drop features at random (by hash: deterministic) so that no
 			// single feature carries an example alone.
-			feats := kept[:0]
 			salt := mix64(s.key ^ uint64(e+1)*0xd1b54a32d192ed03)
-			feats = s.feats.decodeDrop(feats, salt, dropCut, 1/(1-dropout))
+			feats := s.feats.decodeDrop(kept[:0], salt, dropCut, 1/(1-dropout))
 			kept = feats
 			m.scores(feats, p)
 			softmax(p, 1)
