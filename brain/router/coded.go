@@ -110,6 +110,11 @@ func (c coded) decode(dst []feature) []feature { return c.decodeDrop(dst, 0, 0, 
 // decodeDrop appends the features of c to dst, grouped by value, except
 // those whose 53-bit hash under salt is under cut (training's dropout;
 // none when cut is 0), and multiplies the values it keeps by scale.
+//
+// Like fit, which calls it for every sample in every pass, it is left out
+// of the race detector's instrumentation: it reads only c and writes only dst.
+//
+//go:norace
 func (c coded) decodeDrop(dst []feature, salt, cut uint64, scale float32) []feature {
 	i := 0
 	for _, v := range c.vals {
