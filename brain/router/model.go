@@ -84,7 +84,11 @@ func newModel(k int) *model {
 	return &model{k: k, cols: cols, w: make([]float32, numSlots*cols), temp: 1}
 }
 
-// scores writes the logits of feats into out (len k).
+// scores writes the logits of feats into out (len k). Like fit, whose
+// inner loop it is, it is left out of the race detector's
+// instrumentation: it reads only m and feats and writes only out.
+//
+//go:norace
 func (m *model) scores(feats []feature, out []float64) {
 	if m.cols == 1 {
 		var s float32
@@ -161,6 +165,7 @@ func merge(feats []feature) []feature {
 // indices are in use (every sample when use is nil), each class weighted
 // by the inverse of its size; it reorders use. The folds pass indices,
 // not copies of their samples: at start-up every byte counts.
+//
 // fit is left out of the race detector's instrumentation (go:norace): it
 // touches only its own model and reads samples no one writes while it
 // runs, and instrumented, its inner loops made training the shipped
@@ -208,15 +213,7 @@ func fit(samples []sample, use []int32, k int) *model {
 			salt := mix64(s.key ^ uint64(e+1)*0xd1b54a32d192ed03)
 			feats := s.feats.decodeDrop(kept[:0], salt, dropCut, 1/(1-dropout))
 			kept = feats
-			if m.cols == 1 { // m.scores, inlined here for the race detector's sake
-				var z float32
-				for _, f := range feats {
-					z += f.val * m.w[f.idx]
-				}
-				p[0], p[1] = 0, float64(z)
-			} else {
-				m.scores(feats, p)
-			}
+			m.scores(feats, p)
 			softmax(p, 1)
 			for c := range grad {
 				t := 0.0
