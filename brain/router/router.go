@@ -56,56 +56,67 @@ func WithLogger(log *slog.Logger) Option {
 // has a confidence under threshold go to base, marked as a fallback.
 // Training is deterministic: the same experts give the same decisions.
 func New(experts []brain.Expert, base brain.Expert, threshold float64, opts ...Option) (*Router, error) {
-	var st settings
-	for _, o := range opts {
-		o(&st)
+	r, err := prepare(experts, base, threshold, opts)
+	if err != nil {
+		return nil, fmt.Errorf("new router: %w", err)
 	}
-	if len(experts) == 0 {
-		return nil, errors.New("new router: no experts")
-	}
-	if threshold < 0 || threshold > 1 {
-		return nil, fmt.Errorf("new router: threshold %v is not between 0 and 1", threshold)
-	}
-	if base.Model == "" {
-		return nil, errors.New("new router: base model not set")
-	}
-	if base.Name == "" {
-		base.Name = brain.BaseExpert
-	}
-	seen := map[string]bool{}
 	var samples []sample
 	var store arena
 	sc := &scratch{}
-	fz := &featurizer{lex: newLexicon(experts), k: len(experts)}
 	for c, x := range experts {
-		if x.Name == "" || x.Model == "" {
-			return nil, fmt.Errorf("new router: expert %d has no name or model", c)
-		}
-		if seen[x.Name] {
-			return nil, fmt.Errorf("new router: expert %q listed twice", x.Name)
-		}
-		seen[x.Name] = true
 		n := 0
 		for _, ex := range x.Examples {
 			if strings.TrimSpace(ex) == "" {
 				continue
 			}
-			samples = append(samples, sample{feats: store.add(merge(fz.extract(ex, sc))), y: c, key: textHash(ex)})
+			samples = append(samples, sample{feats: store.add(merge(r.fz.extract(ex, sc))), y: c, key: textHash(ex)})
 			n++
 		}
 		if n == 0 && len(experts) > 1 {
 			return nil, fmt.Errorf("new router: expert %q has no examples", x.Name)
 		}
 	}
+	if len(experts) > 1 {
+		r.model = train(samples, len(experts))
+	}
+	return r, nil
+}
+
+// prepare checks the settings and builds a router with no model yet: what
+// New and Load share.
+func prepare(experts []brain.Expert, base brain.Expert, threshold float64, opts []Option) (*Router, error) {
+	var st settings
+	for _, o := range opts {
+		o(&st)
+	}
+	if len(experts) == 0 {
+		return nil, errors.New("no experts")
+	}
+	if threshold < 0 || threshold > 1 {
+		return nil, fmt.Errorf("threshold %v is not between 0 and 1", threshold)
+	}
+	if base.Model == "" {
+		return nil, errors.New("base model not set")
+	}
+	if base.Name == "" {
+		base.Name = brain.BaseExpert
+	}
+	seen := map[string]bool{}
+	for c, x := range experts {
+		if x.Name == "" || x.Model == "" {
+			return nil, fmt.Errorf("expert %d has no name or model", c)
+		}
+		if seen[x.Name] {
+			return nil, fmt.Errorf("expert %q listed twice", x.Name)
+		}
+		seen[x.Name] = true
+	}
 	r := &Router{
 		experts:   experts,
 		base:      base,
 		threshold: threshold,
-		fz:        fz,
+		fz:        &featurizer{lex: newLexicon(experts), k: len(experts)},
 		log:       st.log,
-	}
-	if len(experts) > 1 {
-		r.model = train(samples, len(experts))
 	}
 	r.pool.New = func() any { return &scratch{} }
 	return r, nil

@@ -35,6 +35,9 @@ type benchFlags struct {
 	samples, routes   int
 	cpuProfile        string
 	service           string
+	// coldRouter makes the service train its router at start-up instead
+	// of loading the snapshot made for it beforehand.
+	coldRouter bool
 }
 
 // cmdBench runs EVO-TR as users load it: `evo serve` as a child process
@@ -62,6 +65,7 @@ func cmdBench(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the service (evo serve --cpuprofile) to this file (go tool pprof)")
 	self, _ := os.Executable()
 	fs.StringVar(&f.service, "service", self, "the evo binary to run as the service")
+	fs.BoolVar(&f.coldRouter, "cold-router", false, "the service trains its router at start-up (a first start, or one after the examples changed) instead of loading its snapshot (every other restart)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -149,6 +153,9 @@ type benchOutput struct {
 	Throughput float64            `json:"throughput_per_s"`
 	PeakRSSMB  float64            `json:"peak_rss_mb"`
 	PeakRSSOf  string             `json:"peak_rss_of"`
+	// RouterStart says how the service got its router: "snapshot" or
+	// "trained" (--cold-router).
+	RouterStart string `json:"router_start"`
 	// ServiceCPUms is the service's CPU time (user + system) during the
 	// load per answered message (on Linux; elsewhere over its whole run).
 	ServiceCPUms float64            `json:"service_cpu_ms_per_message"`
@@ -192,11 +199,21 @@ func benchMessages(ctx context.Context, a *app, f benchFlags, dsn string, out *b
 	if err != nil {
 		return err
 	}
+	// The router as at a restart: loaded from the snapshot that an earlier
+	// start of the same binary wrote, or trained (--cold-router).
+	snapshot, start := "", "trained"
+	if !f.coldRouter {
+		if snapshot, err = benchRouterSnapshot(ctx, f.service, a.lookup, training); err != nil {
+			return err
+		}
+		start = "snapshot"
+	}
+	out.RouterStart = start
 	env := map[string]string{"DATABASE_URL": dsn, "OLLAMA_HOST": llm.URL(), "HTTP_ADDR": httpAddr,
 		"SPOOL_DIR": spool, "TRAINING_DIR": training, "ACCESS_MODE": "open", "RATE_LIMIT_PER_MINUTE": "0",
 		"SLEEP_SCHEDULE": "off", "RESUME_WINDOW": "0s", "SHUTDOWN_TIMEOUT": "5s", "LOG_LEVEL": "warn",
 		"TELEGRAM_BOT_TOKEN": "", "DISCORD_BOT_TOKEN": dc.token, "DISCORD_API_URL": dc.watch.srv.URL,
-		"ROUTER_EMBED_MODEL": "", "CHROMA_URL": a.cfg.ChromaURL,
+		"ROUTER_EMBED_MODEL": "", "CHROMA_URL": a.cfg.ChromaURL, "ROUTER_CACHE": snapshot,
 		// The fake model answers every call at once: waiting for a model slot
 		// would be waiting for the model, whose time the bench leaves out.
 		"MAX_PARALLEL": strconv.Itoa(f.users)}

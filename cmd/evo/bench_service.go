@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"reflect"
 	"runtime"
 	"slices"
@@ -153,4 +154,20 @@ func (s *benchService) stop(ctx context.Context, grace time.Duration) (serviceUs
 		return u, fmt.Errorf("evo serve exited %d: %s", exit.ExitCode(), s.logs.String())
 	}
 	return u, s.err
+}
+
+// benchRouterSnapshot has bin train its router once, as its first start
+// would, writing the snapshot into dir, and returns the snapshot's path:
+// the service then starts as every later restart does, loading it.
+func benchRouterSnapshot(ctx context.Context, bin string, lookup func(string) (string, bool), dir string) (string, error) {
+	path := filepath.Join(dir, "router.snapshot")
+	cmd := exec.CommandContext(ctx, bin, "route", "merhaba")
+	cmd.Env = serviceEnv(os.Environ(), lookup, map[string]string{"ROUTER_CACHE": path, "ROUTER_EMBED_MODEL": "", "LOG_LEVEL": "warn"})
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("train the router for its snapshot (%s route): %w\n%s", bin, err, out)
+	}
+	if _, err := os.Stat(path); err != nil {
+		return "", fmt.Errorf("the router snapshot was not written: %w", err)
+	}
+	return path, nil
 }

@@ -29,14 +29,15 @@ func TestBenchJSON(t *testing.T) {
 		t.Fatalf("evo bench exited %d\nstdout: %s\nstderr: %s", code, stdout.String(), stderr.String())
 	}
 	var got struct {
-		Users      int                `json:"users"`
-		Messages   int                `json:"messages"`
-		Answered   int                `json:"answered"`
-		Overhead   map[string]float64 `json:"overhead_ms"`
-		Throughput float64            `json:"throughput_per_s"`
-		PeakRSS    float64            `json:"peak_rss_mb"`
-		ServiceCPU float64            `json:"service_cpu_ms_per_message"`
-		Context    struct {
+		Users       int                `json:"users"`
+		Messages    int                `json:"messages"`
+		Answered    int                `json:"answered"`
+		Overhead    map[string]float64 `json:"overhead_ms"`
+		Throughput  float64            `json:"throughput_per_s"`
+		PeakRSS     float64            `json:"peak_rss_mb"`
+		RouterStart string             `json:"router_start"`
+		ServiceCPU  float64            `json:"service_cpu_ms_per_message"`
+		Context     struct {
 			Small map[string]float64 `json:"1k"`
 			Large map[string]float64 `json:"1m"`
 			Ratio float64            `json:"ratio"`
@@ -69,6 +70,11 @@ func TestBenchJSON(t *testing.T) {
 	if got.Throughput <= 0 || got.PeakRSS <= 0 || got.Context.Ratio <= 0 || got.ServiceCPU <= 0 {
 		t.Errorf("throughput %v, peak RSS %v, context ratio %v, service CPU %v; want all > 0", got.Throughput, got.PeakRSS,
 			got.Context.Ratio, got.ServiceCPU)
+	}
+	// The service loaded the snapshot the bench had its binary write, as
+	// every restart after the first does.
+	if got.RouterStart != "snapshot" {
+		t.Errorf("router_start = %q, want snapshot", got.RouterStart)
 	}
 	// Where the time went, from the service's own evo_stage_seconds.
 	for _, st := range []string{"stored", "context", "routed", "reply_stored"} {

@@ -33,6 +33,7 @@ type Config struct {
 	ExpertsDir       string        `env:"EXPERTS_DIR" default:"deploy/experts"`
 	RouterThreshold  float64       `env:"ROUTER_THRESHOLD" default:"0.65"`
 	RouterEmbedModel string        `env:"ROUTER_EMBED_MODEL"`
+	RouterCache      string        `env:"ROUTER_CACHE" default:"data/router.snapshot"`
 	AdapterTRPath    string        `env:"ADAPTER_TR_PATH"`
 	AdapterPyPath    string        `env:"ADAPTER_PYTHON_PATH"`
 

@@ -2,16 +2,47 @@ package main
 
 import (
 	"os"
+	"path/filepath"
 	"reflect"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
+// lookupFrom is the environment m. Where m does not name ROUTER_CACHE, it
+// is testRouterCache: the tests' router snapshot lives in a temporary
+// folder, not in the source tree, and is shared by the tests that use the
+// same experts (it is made by this test binary, so it is never stale).
 func lookupFrom(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		if !ok && k == "ROUTER_CACHE" {
+			return testRouterCache(), true
+		}
+		return v, ok
+	}
+}
+
+// exactly is the environment m and nothing else.
+func exactly(m map[string]string) func(string) (string, bool) {
 	return func(k string) (string, bool) { v, ok := m[k]; return v, ok }
 }
+
+// testRouterCache is the router snapshot's path for this test binary's
+// in-process runs: in a folder TestMain removes.
+var testRouterCache = sync.OnceValue(func() string {
+	dir, err := os.MkdirTemp("", "evo-router-")
+	if err != nil {
+		panic(err) // TempDir is unusable: every test would fail anyway
+	}
+	routerCacheDir = dir
+	return filepath.Join(dir, "router.snapshot")
+})
+
+// routerCacheDir is testRouterCache's folder once made.
+var routerCacheDir string
 
 func TestEnvExampleMirrorsConfig(t *testing.T) {
 	f, err := os.Open("../../.env.example")
@@ -34,11 +65,11 @@ func TestEnvExampleMirrorsConfig(t *testing.T) {
 		t.Errorf(".env.example keys = %v\nConfig keys = %v", got, tags)
 	}
 	// The example's values must load and equal the defaults.
-	fromFile, err := LoadConfig(lookupFrom(map[string]string{envFileKey: "../../.env.example"}))
+	fromFile, err := LoadConfig(exactly(map[string]string{envFileKey: "../../.env.example"}))
 	if err != nil {
 		t.Fatalf("load .env.example: %v", err)
 	}
-	defaults, err := LoadConfig(lookupFrom(map[string]string{envFileKey: os.DevNull}))
+	defaults, err := LoadConfig(exactly(map[string]string{envFileKey: os.DevNull}))
 	if err != nil {
 		t.Fatalf("load defaults: %v", err)
 	}

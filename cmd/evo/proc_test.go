@@ -40,11 +40,15 @@ import (
 	"github.com/evo-tr/evo/migrations"
 )
 
-// TestMain only removes the evo binary built for the process tests.
+// TestMain removes the evo binary built for the process tests and the
+// in-process runs' router snapshot.
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if evoBin.dir != "" {
 		_ = os.RemoveAll(evoBin.dir)
+	}
+	if routerCacheDir != "" {
+		_ = os.RemoveAll(routerCacheDir)
 	}
 	os.Exit(code)
 }
@@ -116,6 +120,11 @@ func childEnv(env map[string]string) []string {
 	}
 	for k, v := range env {
 		out = append(out, k+"="+v)
+	}
+	if _, ok := env["ROUTER_CACHE"]; !ok {
+		// Beside the binary that made it: shared by the runs of this
+		// binary, removed with it, never in the source tree.
+		out = append(out, "ROUTER_CACHE="+filepath.Join(evoBin.dir, "router.snapshot"))
 	}
 	return out
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/evo-tr/evo/brain"
 	"github.com/evo-tr/evo/brain/ollama"
-	"github.com/evo-tr/evo/brain/router"
 	"github.com/evo-tr/evo/deploy"
 	"github.com/evo-tr/evo/memory/postgres"
 	"github.com/evo-tr/evo/memory/spool"
@@ -83,17 +82,6 @@ func (a *app) baseExpert() brain.Expert {
 			"Kullanıcı hangi dilde yazarsa o dilde, varsayılan olarak Türkçe cevap ver. Kısa, doğru ve samimi ol; " +
 			"bilmediğin bir şeyi uydurma. Kod gerekiyorsa dil etiketli Markdown kod bloğu kullan.",
 	}
-}
-
-// newRouter trains the router from the registry's examples, with the
-// embedding vote when ROUTER_EMBED_MODEL is set.
-func (a *app) newRouter(ctx context.Context, experts []brain.Expert) (*router.Router, error) {
-	r, err := router.New(experts, a.baseExpert(), a.cfg.RouterThreshold, router.WithLogger(a.log))
-	if err != nil {
-		return nil, fmt.Errorf("train router: %w", err)
-	}
-	a.routerEmbeddings(ctx, r)
-	return r, nil
 }
 
 // service is the brain with what it runs on.
