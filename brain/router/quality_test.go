@@ -79,15 +79,15 @@ type evalSet struct {
 // alone, by writers who saw no example, no other set and no router, and
 // were scored once, at a freeze, before anyone read them; their misses
 // then guided later examples (as kinds of text, never as lines), so none
-// but v35-v38 is blind any more. A set under the targets is held at its
+// but the newest four is blind any more. A set under the targets is held at its
 // level at the shipped router (exact rounded down, wrong rounded up): a
 // regression guard, re-read at each freeze. deploy/experts/README.md has
 // each set's figure at its freeze.
 var evalFiles = []evalSet{
 	// Written from fresh phrasings and never trained on; router_dev was
 	// the set the router was first tuned against.
-	{name: "router_eval.jsonl"},
-	{name: "router_dev.jsonl", minExact: 0.976, maxWrong: 0.012},
+	{name: "router_eval.jsonl", maxWrong: 0.0125},
+	{name: "router_dev.jsonl", maxWrong: 0.006},
 	// Written blind by someone who never saw the examples.
 	{name: "router_blind_dev.jsonl"},
 	{name: "router_blind_holdout.jsonl"},
@@ -95,7 +95,7 @@ var evalFiles = []evalSet{
 	// The v2 writer's 100 hardest clear cases.
 	{name: "router_blind_v2_hard.jsonl", minExact: 0.96, maxWrong: 0.02},
 	// v3-v22 were scored at the freezes of rounds 4-9 (deploy/experts/README.md).
-	{name: "router_blind_v3.jsonl", maxWrong: 0.0053},
+	{name: "router_blind_v3.jsonl"},
 	{name: "router_blind_v4.jsonl"},
 	{name: "router_blind_v5.jsonl"},
 	{name: "router_blind_v6.jsonl"},
@@ -108,34 +108,35 @@ var evalFiles = []evalSet{
 	{name: "router_blind_v13.jsonl"},
 	{name: "router_blind_v14.jsonl"},
 	{name: "router_blind_v15.jsonl"},
-	{name: "router_blind_v16.jsonl", maxWrong: 0.0059},
-	{name: "router_blind_v17.jsonl", minExact: 0.979},
+	{name: "router_blind_v16.jsonl"},
+	{name: "router_blind_v17.jsonl"},
 	{name: "router_blind_v18.jsonl"},
 	{name: "router_blind_v19.jsonl"},
-	{name: "router_blind_v20.jsonl", maxWrong: 0.0061},
+	{name: "router_blind_v20.jsonl"},
 	{name: "router_blind_v21.jsonl"},
-	{name: "router_blind_v22.jsonl", minExact: 0.973, maxWrong: 0.006},
+	{name: "router_blind_v22.jsonl", maxWrong: 0.006},
 	// v23-v38: written from deploy/experts/labelling.md by writers asked for
 	// a fair share of tricky-but-clear lines; each four scored once, at the
 	// freeze of rounds 10-13: v23-v26 95.4 % / 1.81 % (9c0c791), v27-v30
 	// 96.5 % / 1.21 % (a268d40), v31-v34 96.9 % / 1.07 % (4ab5a2d),
-	// v35-v38 97.7 % / 1.11 % (5643694, the shipped router: blind).
+	// v35-v38 97.7 % / 1.11 % (5643694); their misses chose round 14's
+	// themes.
 	{name: "router_blind_v23.jsonl"},
-	{name: "router_blind_v24.jsonl"},
-	{name: "router_blind_v25.jsonl", minExact: 0.976, maxWrong: 0.0105},
-	{name: "router_blind_v26.jsonl", minExact: 0.976, maxWrong: 0.008},
-	{name: "router_blind_v27.jsonl", maxWrong: 0.0055},
-	{name: "router_blind_v28.jsonl", minExact: 0.962, maxWrong: 0.0081},
+	{name: "router_blind_v24.jsonl", maxWrong: 0.0082},
+	{name: "router_blind_v25.jsonl", minExact: 0.979, maxWrong: 0.0105},
+	{name: "router_blind_v26.jsonl", minExact: 0.973, maxWrong: 0.0107},
+	{name: "router_blind_v27.jsonl"},
+	{name: "router_blind_v28.jsonl", minExact: 0.973, maxWrong: 0.0081},
 	{name: "router_blind_v29.jsonl"},
-	{name: "router_blind_v30.jsonl", maxWrong: 0.0054},
+	{name: "router_blind_v30.jsonl"},
 	{name: "router_blind_v31.jsonl"},
-	{name: "router_blind_v32.jsonl", maxWrong: 0.0053},
-	{name: "router_blind_v33.jsonl", maxWrong: 0.0082},
-	{name: "router_blind_v34.jsonl", minExact: 0.961, maxWrong: 0.0164},
-	{name: "router_blind_v35.jsonl", maxWrong: 0.0057},
-	{name: "router_blind_v36.jsonl", minExact: 0.967, maxWrong: 0.0164},
-	{name: "router_blind_v37.jsonl", minExact: 0.974, maxWrong: 0.0112},
-	{name: "router_blind_v38.jsonl", minExact: 0.978, maxWrong: 0.0109},
+	{name: "router_blind_v32.jsonl"},
+	{name: "router_blind_v33.jsonl", minExact: 0.972, maxWrong: 0.0082},
+	{name: "router_blind_v34.jsonl", minExact: 0.972, maxWrong: 0.0136},
+	{name: "router_blind_v35.jsonl"},
+	{name: "router_blind_v36.jsonl", minExact: 0.978, maxWrong: 0.0055},
+	{name: "router_blind_v37.jsonl"},
+	{name: "router_blind_v38.jsonl", maxWrong: 0.0082},
 }
 
 // TestEvalFiles checks the acceptance targets on the labelled sets the
