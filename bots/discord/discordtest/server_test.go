@@ -264,3 +264,29 @@ func TestMessageReference(t *testing.T) {
 		})
 	}
 }
+
+func TestValidName(t *testing.T) {
+	tests := []struct {
+		name string
+		want bool
+	}{
+		{"unut", true},
+		{"öğren_2", true},
+		{"sıfırla-hepsi", true},
+		{"", false},
+		{"Unut", false},
+		{"iki kelime", false},
+		{"nokta.", false},
+		{strings.Repeat("a", 32), true},
+		{strings.Repeat("ş", 32), true},
+		{strings.Repeat("a", 33), false},
+		{"\xff", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := validName(tt.name); got != tt.want {
+				t.Errorf("validName(%q) = %v, want %v", tt.name, got, tt.want)
+			}
+		})
+	}
+}
