@@ -39,7 +39,7 @@ func TestCodedRoundTrip(t *testing.T) {
 }
 
 // TestCodedSize checks that coding saves what it is for: an example's
-// features take about two bytes each, its values included.
+// features take about a byte and a half each, its values included.
 func TestCodedSize(t *testing.T) {
 	experts := loadShipped(t)
 	fz := &featurizer{lex: newLexicon(experts), k: len(experts)}
@@ -55,8 +55,8 @@ func TestCodedSize(t *testing.T) {
 			t.Fatalf("%q: decode(add(fs)) differs from fs", ex)
 		}
 	}
-	if got := float64(bytes) / float64(feats); got > 2.5 {
-		t.Errorf("%.2f bytes a feature, want at most 2.5", got)
+	if got := float64(bytes) / float64(feats); got > 1.8 {
+		t.Errorf("%.2f bytes a feature, want at most 1.8", got)
 	} else {
 		t.Logf("%d features in %d bytes: %.2f a feature", feats, bytes, got)
 	}

@@ -201,7 +201,7 @@ func benchMessages(ctx context.Context, a *app, f benchFlags, dsn string, out *b
 	}
 	// The router as at a restart: loaded from the snapshot that an earlier
 	// start of the same binary wrote, or trained (--cold-router).
-	snapshot, start := "", "trained"
+	snapshot, start := "off", "trained"
 	if !f.coldRouter {
 		if snapshot, err = benchRouterSnapshot(ctx, f.service, a.lookup, training); err != nil {
 			return err

@@ -9,12 +9,13 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 
 	"github.com/evo-tr/evo/brain"
 	"github.com/evo-tr/evo/brain/router"
 )
 
-// newRouter loads the router from ROUTER_CACHE when the snapshot there was
+// newRouter loads the router from ROUTER_CACHE (unless it is off) when the snapshot there was
 // made by this very program for these experts; otherwise it trains one
 // and writes the snapshot for the next start. Either way the embedding
 // vote is added when ROUTER_EMBED_MODEL is set. A snapshot that cannot be
@@ -23,6 +24,9 @@ func (a *app) newRouter(ctx context.Context, experts []brain.Expert) (*router.Ro
 	clock := brain.SystemClock{}
 	start := clock.Now()
 	path := a.cfg.RouterCache
+	if path == "off" {
+		path = ""
+	}
 	var salt []byte
 	if path != "" {
 		var err error
@@ -49,6 +53,11 @@ func (a *app) newRouter(ctx context.Context, experts []brain.Expert) (*router.Ro
 	if err != nil {
 		return nil, fmt.Errorf("train router: %w", err)
 	}
+	// Training leaves the examples' features (tens of megabytes) as
+	// garbage in a heap whose next collection is due only at twice its
+	// size then: without this the service would grow into that room
+	// first, and its peak memory be the training's plus its own.
+	debug.FreeOSMemory()
 	a.log.Info("router trained", "took", clock.Now().Sub(start))
 	if path != "" {
 		if err := saveRouter(path, salt, r); err != nil {

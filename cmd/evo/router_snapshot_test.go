@@ -70,6 +70,9 @@ func TestRouterSnapshotRestart(t *testing.T) {
 		t.Errorf("temporary files left behind: %v", left)
 	}
 
-	a.cfg.RouterCache = ""
+	a.cfg.RouterCache = "off"
 	start(t, changed, "router trained")
+	if _, err := os.Stat("off"); !os.IsNotExist(err) {
+		t.Errorf("ROUTER_CACHE=off wrote a file named off (stat: %v)", err)
+	}
 }
