@@ -106,6 +106,7 @@ type bitWriter struct {
 	n   uint
 }
 
+//go:norace
 func (w *bitWriter) put(x uint64, n uint) {
 	w.acc |= x << w.n
 	w.n += n
@@ -118,6 +119,8 @@ func (w *bitWriter) put(x uint64, n uint) {
 
 // rice writes x with parameter k: x>>k zeros and a one, then x's k low
 // bits; or, for a large x>>k, escape zeros and x in 32 bits.
+//
+//go:norace
 func (w *bitWriter) rice(x uint32, k uint) {
 	q := x >> k
 	if q >= escape {
@@ -138,7 +141,9 @@ func (w *bitWriter) flush() []byte {
 	return w.b
 }
 
-// bitReader reads what bitWriter wrote.
+// bitReader reads what bitWriter wrote. Its methods, like decodeDrop
+// that calls them, are left out of the race detector's instrumentation:
+// they touch only the reader and the bytes it reads.
 type bitReader struct {
 	b   []byte
 	pos int
@@ -147,6 +152,8 @@ type bitReader struct {
 }
 
 // refill tops acc up to at least 56 bits while b lasts.
+//
+//go:norace
 func (r *bitReader) refill() {
 	if r.pos+8 <= len(r.b) {
 		r.acc |= binary.LittleEndian.Uint64(r.b[r.pos:]) << r.n
@@ -163,6 +170,8 @@ func (r *bitReader) refill() {
 }
 
 // take returns the next k bits (k <= 32).
+//
+//go:norace
 func (r *bitReader) take(k uint) uint32 {
 	if r.n < k {
 		r.refill()
@@ -174,6 +183,8 @@ func (r *bitReader) take(k uint) uint32 {
 }
 
 // rice reads a number bitWriter.rice wrote with parameter k.
+//
+//go:norace
 func (r *bitReader) rice(k uint) uint32 {
 	if r.n < escape+1+32 {
 		r.refill()
