@@ -2,7 +2,6 @@ package router
 
 import (
 	"context"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -13,15 +12,7 @@ import (
 // huge text (cut by the router), so the figures cover what users send.
 func benchTexts(tb testing.TB) []string {
 	tb.Helper()
-	f, err := os.Open(evalFile)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	set, err := ReadLabeled(f)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	set := readSet(tb, evalFile)
 	var texts []string
 	for _, l := range set {
 		texts = append(texts, l.Text)

@@ -26,6 +26,21 @@ func loadShipped(tb testing.TB) []brain.Expert {
 	return experts
 }
 
+// readSet reads the labelled set at path.
+func readSet(tb testing.TB, path string) []Labeled {
+	tb.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer f.Close()
+	set, err := ReadLabeled(f)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return set
+}
+
 var testBase = brain.Expert{Name: brain.BaseExpert, Model: "qwen2.5:3b-instruct"}
 
 // shippedRouter is trained once for all tests: training under -race is
@@ -160,15 +175,7 @@ func TestEvalFiles(t *testing.T) {
 	}
 	for _, es := range evalFiles {
 		t.Run(es.name, func(t *testing.T) {
-			f, err := os.Open(filepath.Join(filepath.Dir(evalFile), es.name))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer f.Close()
-			set, err := ReadLabeled(f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			set := readSet(t, filepath.Join(filepath.Dir(evalFile), es.name))
 			if len(set) < 100 {
 				t.Fatalf("%d lines, want at least 100", len(set))
 			}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"os"
 	"slices"
 	"testing"
 
@@ -42,15 +41,7 @@ func TestSnapshotRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	f, err := os.Open(evalFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	set, err := ReadLabeled(f)
-	if err != nil {
-		t.Fatal(err)
-	}
+	set := readSet(t, evalFile)
 	ctx := context.Background()
 	for _, l := range set {
 		if got, want := loaded.Route(ctx, l.Text), trained.Route(ctx, l.Text); got != want {
