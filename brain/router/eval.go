@@ -88,6 +88,48 @@ type Report struct {
 	// mean confidence and accuracy, weighted by their share of lines.
 	Bins []Bin
 	ECE  float64
+	// Sweep is what each of sweepThresholds would have made of the set:
+	// the figures that choose ROUTER_THRESHOLD.
+	Sweep []ThresholdRow
+}
+
+// sweepThresholds are the thresholds a report's sweep tries: 0.50 to
+// 0.90 in steps of 0.02.
+var sweepThresholds = func() []float64 {
+	var ts []float64
+	for i := 0; i <= 20; i++ {
+		ts = append(ts, float64(50+2*i)/100) // 0.68, not 0.5+9*0.02
+	}
+	return ts
+}()
+
+// ThresholdRow is the outcome a threshold would have given on a set:
+// a line goes to its best expert when that expert's confidence is at
+// least Threshold, else to the base model.
+type ThresholdRow struct {
+	Threshold              float64
+	Exact, Wrong, Fallback int
+}
+
+// sweep counts, for every threshold of sweepThresholds, the lines whose
+// best expert (correct: it is the label) would have answered rightly or
+// wrongly, and those that would have fallen back.
+func sweep(conf []float64, correct []bool) []ThresholdRow {
+	rows := make([]ThresholdRow, len(sweepThresholds))
+	for i, t := range sweepThresholds {
+		rows[i].Threshold = t
+		for j, c := range conf {
+			switch {
+			case c < t: // as the router decides
+				rows[i].Fallback++
+			case correct[j]:
+				rows[i].Exact++
+			default:
+				rows[i].Wrong++
+			}
+		}
+	}
+	return rows
 }
 
 // reliabilityBins is how many confidence bins a report has.
@@ -183,6 +225,7 @@ func Evaluate(ctx context.Context, r brain.Router, experts []string, set []Label
 	}
 
 	rep.Bins, rep.ECE = reliability(conf, correct)
+	rep.Sweep = sweep(conf, correct)
 
 	names := slices.Clone(experts)
 	for _, p := range pairs {

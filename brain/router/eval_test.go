@@ -1,7 +1,9 @@
 package router
 
 import (
+	"fmt"
 	"math"
+	"slices"
 	"testing"
 )
 
@@ -28,5 +30,36 @@ func TestReliability(t *testing.T) {
 	// |0-0|*1/8 + |0.5-0.55|*2/8 + |0.8-0.96|*5/8
 	if wantECE := 0.05*2/8 + 0.16*5/8; math.Abs(ece-wantECE) > 1e-9 {
 		t.Errorf("ECE = %v, want %v", ece, wantECE)
+	}
+}
+
+func TestSweep(t *testing.T) {
+	conf := []float64{0.99, 0.99, 0.7, 0.69, 0.6, 0.5}
+	correct := []bool{true, false, true, false, true, false}
+	rows := sweep(conf, correct)
+	if got, want := len(rows), 21; got != want {
+		t.Fatalf("%d rows, want %d", got, want)
+	}
+	tests := []struct {
+		threshold              float64
+		exact, wrong, fallback int
+	}{
+		{0.5, 3, 3, 0},
+		{0.6, 3, 2, 1},
+		{0.68, 2, 2, 2}, // 0.69 routes, 0.6 falls back
+		{0.7, 2, 1, 3},  // a confidence equal to the threshold routes, as in Route
+		{0.9, 1, 1, 4},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.threshold), func(t *testing.T) {
+			i := slices.IndexFunc(rows, func(r ThresholdRow) bool { return r.Threshold == tt.threshold })
+			if i < 0 {
+				t.Fatalf("no row for %v in %+v", tt.threshold, rows)
+			}
+			got, want := rows[i], ThresholdRow{Threshold: tt.threshold, Exact: tt.exact, Wrong: tt.wrong, Fallback: tt.fallback}
+			if got != want {
+				t.Errorf("got %+v, want %+v", got, want)
+			}
+		})
 	}
 }
