@@ -54,7 +54,7 @@ var shippedRouter = sync.OnceValues(func() (*Router, error) {
 })
 
 // shippedThreshold is ROUTER_THRESHOLD's default (cmd/evo/config.go).
-const shippedThreshold = 0.68
+const shippedThreshold = 0.66
 
 func newShipped(tb testing.TB) *Router {
 	tb.Helper()
@@ -94,7 +94,7 @@ type evalSet struct {
 // alone, by writers who saw no example, no other set and no router, and
 // were scored once, at a freeze, before anyone read them; their misses
 // then guided later examples (as kinds of text, never as lines), so none
-// but v39-v42 is blind any more. A set under the targets is held at its
+// but v43-v46 is blind any more. A set under the targets is held at its
 // level at the shipped router (exact rounded down, wrong rounded up): a
 // regression guard, re-read at each freeze. deploy/experts/README.md has
 // each set's figure at its freeze.
@@ -102,13 +102,13 @@ var evalFiles = []evalSet{
 	// Written from fresh phrasings and never trained on; router_dev was
 	// the set the router was first tuned against.
 	{name: "router_eval.jsonl", maxWrong: 0.0125},
-	{name: "router_dev.jsonl", maxWrong: 0.006},
+	{name: "router_dev.jsonl", minExact: 0.976, maxWrong: 0.012},
 	// Written blind by someone who never saw the examples.
 	{name: "router_blind_dev.jsonl"},
-	{name: "router_blind_holdout.jsonl", minExact: 0.978},
+	{name: "router_blind_holdout.jsonl"},
 	{name: "router_blind_v2.jsonl"},
 	// The v2 writer's 100 hardest clear cases.
-	{name: "router_blind_v2_hard.jsonl", minExact: 0.950, maxWrong: 0.02},
+	{name: "router_blind_v2_hard.jsonl", minExact: 0.960, maxWrong: 0.01},
 	// v3-v22 were scored at the freezes of rounds 4-9 (deploy/experts/README.md).
 	{name: "router_blind_v3.jsonl"},
 	{name: "router_blind_v4.jsonl"},
@@ -138,28 +138,38 @@ var evalFiles = []evalSet{
 	// themes.
 	{name: "router_blind_v23.jsonl"},
 	{name: "router_blind_v24.jsonl", maxWrong: 0.0082},
-	{name: "router_blind_v25.jsonl", minExact: 0.979, maxWrong: 0.0079},
-	{name: "router_blind_v26.jsonl", minExact: 0.968, maxWrong: 0.0107},
-	{name: "router_blind_v27.jsonl"},
-	{name: "router_blind_v28.jsonl", minExact: 0.967, maxWrong: 0.0054},
+	{name: "router_blind_v25.jsonl", maxWrong: 0.0079},
+	{name: "router_blind_v26.jsonl", minExact: 0.978, maxWrong: 0.008},
+	{name: "router_blind_v27.jsonl", maxWrong: 0.0055},
+	{name: "router_blind_v28.jsonl", minExact: 0.975, maxWrong: 0.0054},
 	{name: "router_blind_v29.jsonl"},
 	{name: "router_blind_v30.jsonl"},
 	{name: "router_blind_v31.jsonl"},
 	{name: "router_blind_v32.jsonl"},
-	{name: "router_blind_v33.jsonl", minExact: 0.972, maxWrong: 0.0082},
-	{name: "router_blind_v34.jsonl", minExact: 0.970, maxWrong: 0.0109},
+	{name: "router_blind_v33.jsonl", maxWrong: 0.0055},
+	{name: "router_blind_v34.jsonl", minExact: 0.975, maxWrong: 0.0109},
 	{name: "router_blind_v35.jsonl"},
-	{name: "router_blind_v36.jsonl", minExact: 0.972},
+	{name: "router_blind_v36.jsonl", minExact: 0.978},
 	{name: "router_blind_v37.jsonl"},
 	{name: "router_blind_v38.jsonl", maxWrong: 0.0082},
 	// v39-v42: written from the labelling policy after the freeze of round
 	// 14 (a692a0c), by writers asked to cover the whole range of messages
 	// with hard near-neighbours, and scored once at that freeze: 98.52 %
 	// exact, 0.59 % wrong expert over their 1,349 lines (blind).
-	{name: "router_blind_v39.jsonl", minExact: 0.977, maxWrong: 0.0057},
-	{name: "router_blind_v40.jsonl", minExact: 0.979, maxWrong: 0.009},
+	{name: "router_blind_v39.jsonl", maxWrong: 0.0085},
+	{name: "router_blind_v40.jsonl"},
 	{name: "router_blind_v41.jsonl"},
 	{name: "router_blind_v42.jsonl"},
+	// v43-v46: written from the labelling policy on 2026-12-03 after the
+	// threshold freeze a5f40db (round 14 at 0.68) by writers asked for the
+	// whole range of messages with hard near-neighbours; round 15's examples
+	// had been written before them and never saw them. Scored once at each
+	// freeze: a5f40db 97.87 % exact, 0.57 % wrong; round 15 at 0.66, shipped,
+	// 98.01 % / 0.64 % over their 1,408 lines (blind).
+	{name: "router_blind_v43.jsonl", maxWrong: 0.0058},
+	{name: "router_blind_v44.jsonl", maxWrong: 0.0056},
+	{name: "router_blind_v45.jsonl", maxWrong: 0.0057},
+	{name: "router_blind_v46.jsonl", minExact: 0.956, maxWrong: 0.0088},
 }
 
 // TestEvalFiles checks the acceptance targets on the labelled sets the
