@@ -92,10 +92,22 @@ func evoBinary(t *testing.T) string {
 		if raceEnabled() {
 			args = append(args, "-race")
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 		defer cancel()
 		cmd := exec.CommandContext(ctx, "go", append(args, ".")...)
 		evoBin.out, evoBin.err = cmd.CombinedOutput()
+		if evoBin.err != nil {
+			return
+		}
+		// Train the shipped router once and leave its snapshot beside the
+		// binary: the process tests then start from it, as at a restart,
+		// instead of each training at once (under -race, on two cores,
+		// several trainings together outlast the tests' 30 s readiness wait).
+		warm := exec.CommandContext(ctx, evoBin.path, "route", "warm")
+		warm.Env = childEnv(map[string]string{envFileKey: "/dev/null", "EXPERTS_DIR": "../../deploy/experts"})
+		if out, err := warm.CombinedOutput(); err != nil {
+			evoBin.err, evoBin.out = fmt.Errorf("train the router snapshot: %w", err), out
+		}
 	})
 	if evoBin.err != nil {
 		t.Fatalf("build evo: %v\n%s", evoBin.err, evoBin.out)
