@@ -61,12 +61,12 @@ func writeReport(w io.Writer, path string, threshold float64, rep router.Report)
 
 	fmt.Fprintf(bw, "\nthresholds (a line goes to its best expert at or above the threshold)\n")
 	fmt.Fprintf(bw, "threshold    exact    wrong  fallback\n")
+	rate := func(n int) string { return pct(float64(n) / float64(max(rep.Total, 1))) }
 	for _, row := range rep.Sweep {
 		mark := ""
 		if math.Abs(row.Threshold-threshold) < 1e-9 {
 			mark = "  <- ROUTER_THRESHOLD"
 		}
-		rate := func(n int) string { return pct(float64(n) / float64(max(rep.Total, 1))) }
 		fmt.Fprintf(bw, "%.2f       %s  %s   %s%s\n", row.Threshold, rate(row.Exact), rate(row.Wrong), rate(row.Fallback), mark)
 	}
 
