@@ -88,8 +88,9 @@ type Report struct {
 	// mean confidence and accuracy, weighted by their share of lines.
 	Bins []Bin
 	ECE  float64
-	// Sweep is what each of sweepThresholds would have made of the set:
-	// the figures that choose ROUTER_THRESHOLD.
+	// Sweep is what each of sweepThresholds, and the router's own
+	// threshold when it is off that grid, would have made of the set: the
+	// figures that choose ROUTER_THRESHOLD.
 	Sweep []ThresholdRow
 }
 
@@ -111,12 +112,20 @@ type ThresholdRow struct {
 	Exact, Wrong, Fallback int
 }
 
-// sweep counts, for every threshold of sweepThresholds, the lines whose
-// best expert (correct: it is the label) would have answered rightly or
-// wrongly, and those that would have fallen back.
-func sweep(conf []float64, correct []bool) []ThresholdRow {
-	rows := make([]ThresholdRow, len(sweepThresholds))
-	for i, t := range sweepThresholds {
+// sweep counts, for every threshold of sweepThresholds and every extra
+// one (in increasing order, each once), the lines whose best expert
+// (correct: it is the label) would have answered rightly or wrongly, and
+// those that would have fallen back.
+func sweep(conf []float64, correct []bool, extra ...float64) []ThresholdRow {
+	ts := slices.Clone(sweepThresholds)
+	for _, t := range extra {
+		if !slices.ContainsFunc(ts, func(u float64) bool { return math.Abs(u-t) < 1e-9 }) {
+			ts = append(ts, t)
+		}
+	}
+	slices.Sort(ts)
+	rows := make([]ThresholdRow, len(ts))
+	for i, t := range ts {
 		rows[i].Threshold = t
 		for j, c := range conf {
 			switch {
@@ -225,7 +234,12 @@ func Evaluate(ctx context.Context, r brain.Router, experts []string, set []Label
 	}
 
 	rep.Bins, rep.ECE = reliability(conf, correct)
-	rep.Sweep = sweep(conf, correct)
+	// A router that says its threshold gets a row for it even off the grid.
+	var own []float64
+	if th, ok := r.(interface{ Threshold() float64 }); ok {
+		own = append(own, th.Threshold())
+	}
+	rep.Sweep = sweep(conf, correct, own...)
 
 	names := slices.Clone(experts)
 	for _, p := range pairs {

@@ -62,4 +62,17 @@ func TestSweep(t *testing.T) {
 			}
 		})
 	}
+	t.Run("off the grid", func(t *testing.T) {
+		rows := sweep(conf, correct, 0.65, 0.7) // 0.7 is on the grid already
+		if got, want := len(rows), 22; got != want {
+			t.Fatalf("%d rows, want %d", got, want)
+		}
+		i := slices.IndexFunc(rows, func(r ThresholdRow) bool { return r.Threshold == 0.65 })
+		if i < 1 || rows[i-1].Threshold != 0.64 || rows[i+1].Threshold != 0.66 {
+			t.Fatalf("0.65 not between 0.64 and 0.66: %+v", rows)
+		}
+		if got, want := rows[i], (ThresholdRow{Threshold: 0.65, Exact: 2, Wrong: 2, Fallback: 2}); got != want {
+			t.Errorf("got %+v, want %+v", got, want)
+		}
+	})
 }

@@ -172,6 +172,9 @@ func (r *Router) Route(ctx context.Context, text string) brain.Decision {
 	return d
 }
 
+// Threshold returns the confidence under which the base model answers.
+func (r *Router) Threshold() float64 { return r.threshold }
+
 // Experts returns the names of the experts the router chooses from, in
 // order.
 func (r *Router) Experts() []string {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -326,6 +327,29 @@ func TestCmdRouteEval(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestCmdRouteEvalOffGrid: a ROUTER_THRESHOLD between the table's steps
+// gets a row of its own, marked, between its neighbours.
+func TestCmdRouteEvalOffGrid(t *testing.T) {
+	code, out, errs := runEvo(t, "", map[string]string{"ROUTER_THRESHOLD": "0.65"}, "route", "eval", "--min-exact", "0", "--max-wrong", "1",
+		"../../deploy/experts/eval/router_eval.jsonl")
+	if code != 0 {
+		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, out, errs)
+	}
+	var rows []string
+	for _, l := range strings.Split(out, "\n") {
+		if len(l) > 5 && strings.HasPrefix(l, "0.6") && l[4] == ' ' {
+			rows = append(rows, l)
+		}
+	}
+	i := slices.IndexFunc(rows, func(l string) bool { return strings.HasPrefix(l, "0.65 ") })
+	if i < 1 || i+1 >= len(rows) || !strings.HasPrefix(rows[i-1], "0.64 ") || !strings.HasPrefix(rows[i+1], "0.66 ") {
+		t.Fatalf("no row 0.65 between 0.64 and 0.66 in:\n%s", out)
+	}
+	if !strings.HasSuffix(rows[i], "<- ROUTER_THRESHOLD") || strings.Contains(rows[i+1], "<-") {
+		t.Errorf("rows %q, want only 0.65 marked", rows[i-1:i+2])
 	}
 }
 
