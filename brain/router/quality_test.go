@@ -54,7 +54,7 @@ var shippedRouter = sync.OnceValues(func() (*Router, error) {
 })
 
 // shippedThreshold is ROUTER_THRESHOLD's default (cmd/evo/config.go).
-const shippedThreshold = 0.68
+const shippedThreshold = 0.7
 
 func newShipped(tb testing.TB) *Router {
 	tb.Helper()
@@ -101,14 +101,14 @@ type evalSet struct {
 var evalFiles = []evalSet{
 	// Written from fresh phrasings and never trained on; router_dev was
 	// the set the router was first tuned against.
-	{name: "router_eval.jsonl", minExact: 0.978, maxWrong: 0.0094},
-	{name: "router_dev.jsonl", minExact: 0.976},
+	{name: "router_eval.jsonl", minExact: 0.978, maxWrong: 0.0063},
+	{name: "router_dev.jsonl", minExact: 0.976, maxWrong: 0.006},
 	// Written blind by someone who never saw the examples.
 	{name: "router_blind_dev.jsonl"},
 	{name: "router_blind_holdout.jsonl"},
 	{name: "router_blind_v2.jsonl"},
 	// The v2 writer's 100 hardest clear cases.
-	{name: "router_blind_v2_hard.jsonl", minExact: 0.970, maxWrong: 0.01},
+	{name: "router_blind_v2_hard.jsonl", minExact: 0.950, maxWrong: 0.01},
 	// v3-v22 were scored at the freezes of rounds 4-9 (deploy/experts/README.md).
 	{name: "router_blind_v3.jsonl"},
 	{name: "router_blind_v4.jsonl"},
@@ -129,34 +129,34 @@ var evalFiles = []evalSet{
 	{name: "router_blind_v19.jsonl"},
 	{name: "router_blind_v20.jsonl"},
 	{name: "router_blind_v21.jsonl"},
-	{name: "router_blind_v22.jsonl"},
+	{name: "router_blind_v22.jsonl", minExact: 0.979, maxWrong: 0.006},
 	// v23-v38: written from deploy/experts/labelling.md by writers asked for
 	// a fair share of tricky-but-clear lines; each four scored once, at the
 	// freeze of rounds 10-13: v23-v26 95.4 % / 1.81 % (9c0c791), v27-v30
 	// 96.5 % / 1.21 % (a268d40), v31-v34 96.9 % / 1.07 % (4ab5a2d),
 	// v35-v38 97.7 % / 1.11 % (5643694); their misses chose round 14's
 	// themes.
-	{name: "router_blind_v23.jsonl", minExact: 0.978},
-	{name: "router_blind_v24.jsonl", maxWrong: 0.0055},
-	{name: "router_blind_v25.jsonl"},
-	{name: "router_blind_v26.jsonl", minExact: 0.973, maxWrong: 0.0054},
+	{name: "router_blind_v23.jsonl"},
+	{name: "router_blind_v24.jsonl"},
+	{name: "router_blind_v25.jsonl", minExact: 0.979},
+	{name: "router_blind_v26.jsonl", minExact: 0.976, maxWrong: 0.0054},
 	{name: "router_blind_v27.jsonl"},
-	{name: "router_blind_v28.jsonl", minExact: 0.975},
-	{name: "router_blind_v29.jsonl"},
+	{name: "router_blind_v28.jsonl", minExact: 0.970},
+	{name: "router_blind_v29.jsonl", minExact: 0.975},
 	{name: "router_blind_v30.jsonl", minExact: 0.970},
 	{name: "router_blind_v31.jsonl"},
 	{name: "router_blind_v32.jsonl"},
-	{name: "router_blind_v33.jsonl"},
-	{name: "router_blind_v34.jsonl", minExact: 0.972, maxWrong: 0.0136},
+	{name: "router_blind_v33.jsonl", minExact: 0.978},
+	{name: "router_blind_v34.jsonl", minExact: 0.967, maxWrong: 0.0109},
 	{name: "router_blind_v35.jsonl"},
-	{name: "router_blind_v36.jsonl", minExact: 0.975, maxWrong: 0.0082},
+	{name: "router_blind_v36.jsonl", minExact: 0.978},
 	{name: "router_blind_v37.jsonl"},
-	{name: "router_blind_v38.jsonl"},
+	{name: "router_blind_v38.jsonl", minExact: 0.978, maxWrong: 0.0055},
 	// v39-v42: written from the labelling policy after the freeze of round
 	// 14 (a692a0c), by writers asked to cover the whole range of messages
 	// with hard near-neighbours, and scored once at that freeze: 98.52 %
 	// exact, 0.59 % wrong expert over their 1,349 lines (blind).
-	{name: "router_blind_v39.jsonl", minExact: 0.977, maxWrong: 0.0057},
+	{name: "router_blind_v39.jsonl", minExact: 0.977},
 	{name: "router_blind_v40.jsonl"},
 	{name: "router_blind_v41.jsonl"},
 	{name: "router_blind_v42.jsonl"},
@@ -168,8 +168,8 @@ var evalFiles = []evalSet{
 	// 98.01 % / 0.64 % over their 1,408 lines (blind).
 	{name: "router_blind_v43.jsonl"},
 	{name: "router_blind_v44.jsonl", maxWrong: 0.0056},
-	{name: "router_blind_v45.jsonl", maxWrong: 0.0057},
-	{name: "router_blind_v46.jsonl", minExact: 0.953},
+	{name: "router_blind_v45.jsonl"},
+	{name: "router_blind_v46.jsonl", minExact: 0.959},
 	// v47-v50: written from the labelling policy on 2026-12-03 after the
 	// freeze 4ad8ea4 (round 16 at 0.68), by writers asked for the whole
 	// range of messages with hard near-neighbours, and scored once at that
@@ -178,7 +178,7 @@ var evalFiles = []evalSet{
 	{name: "router_blind_v47.jsonl"},
 	{name: "router_blind_v48.jsonl"},
 	{name: "router_blind_v49.jsonl"},
-	{name: "router_blind_v50.jsonl", minExact: 0.978, maxWrong: 0.0061},
+	{name: "router_blind_v50.jsonl"},
 }
 
 // TestEvalFiles checks the acceptance targets on the labelled sets the
