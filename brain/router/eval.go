@@ -112,6 +112,10 @@ type ThresholdRow struct {
 	Exact, Wrong, Fallback int
 }
 
+// At reports whether the row is that of threshold t (up to rounding: the
+// grid's 0.68 is float64(68)/100, a configured one is parsed from text).
+func (row ThresholdRow) At(t float64) bool { return math.Abs(row.Threshold-t) < 1e-9 }
+
 // sweep counts, for every threshold of sweepThresholds and every extra
 // one (in increasing order, each once), the lines whose best expert
 // (correct: it is the label) would have answered rightly or wrongly, and
@@ -119,7 +123,7 @@ type ThresholdRow struct {
 func sweep(conf []float64, correct []bool, extra ...float64) []ThresholdRow {
 	ts := slices.Clone(sweepThresholds)
 	for _, t := range extra {
-		if !slices.ContainsFunc(ts, func(u float64) bool { return math.Abs(u-t) < 1e-9 }) {
+		if !slices.ContainsFunc(ts, func(u float64) bool { return ThresholdRow{Threshold: u}.At(t) }) {
 			ts = append(ts, t)
 		}
 	}

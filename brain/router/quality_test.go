@@ -94,9 +94,10 @@ type evalSet struct {
 // alone, by writers who saw no example, no other set and no router, and
 // were scored once, at a freeze, before anyone read them; their misses
 // then guided later examples (as kinds of text, never as lines), so none
-// but the newest four sets (v51-v54) is blind to the shipped router. A set under the targets is held at its
-// level at the shipped router (exact rounded down, wrong rounded up): a
-// regression guard, re-read at each freeze. deploy/experts/README.md has
+// but the newest four sets (v51-v54) is blind to the shipped router. A set
+// under the targets is held at its level at the shipped router (exact
+// rounded down, wrong rounded up): a regression guard, re-read at each
+// freeze. deploy/experts/README.md has
 // each set's figure at its freeze.
 var evalFiles = []evalSet{
 	// Written from fresh phrasings and never trained on; router_dev was

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"math"
 
 	"github.com/evo-tr/evo/brain"
 	"github.com/evo-tr/evo/brain/router"
@@ -64,7 +63,7 @@ func writeReport(w io.Writer, path string, threshold float64, rep router.Report)
 	rate := func(n int) string { return pct(float64(n) / float64(max(rep.Total, 1))) }
 	for _, row := range rep.Sweep {
 		mark := ""
-		if math.Abs(row.Threshold-threshold) < 1e-9 {
+		if row.At(threshold) {
 			mark = "  <- ROUTER_THRESHOLD"
 		}
 		fmt.Fprintf(bw, "%.2f       %s  %s   %s%s\n", row.Threshold, rate(row.Exact), rate(row.Wrong), rate(row.Fallback), mark)
