@@ -2,61 +2,72 @@ package router
 
 import (
 	"encoding/binary"
+	"math"
 	"math/bits"
 )
 
-// coded is one training sample's features in about 1.6 bytes each,
+// coded is one training sample's features in about 1.5 bytes each,
 // instead of the eight of a feature. A sample's values are few (a group's
 // 1/sqrt(n), its multiples where an n-gram repeats, keyword counts, shape
 // values: at most 34 among the shipped examples), so the features are
-// stored by value: for each value in vals, the number of its features and
-// then their slots as gaps from the previous slot (the slots of a value
-// ascend), Rice-coded in a bit stream: a gap g is g>>k in unary and its k
-// low bits, with k chosen from the number of gaps so that k low bits
-// hold about the mean gap. The examples' features are most of the
-// router's memory at start-up: the 9.4 million features of the 26,172
-// shipped examples take 14.7 MB, 13.5 of bits and 1.2 of values (with
-// varint gaps they took 19.9 MB; as features, 75).
+// stored by value. buf holds the number of values (a uvarint), the values
+// (float32, little-endian), and then a bit stream: for each value, the
+// number of its features and then their slots as gaps from the previous
+// slot (the slots of a value ascend), Rice-coded: a gap g is g>>k in
+// unary and its k low bits, with k chosen from the number of gaps so that
+// k low bits hold about the mean gap. The examples' features are most of
+// the router's memory at start-up: the 12.9 million features of the
+// 35,042 shipped examples take 20.3 MB, 1.6 of them values (as features
+// they would take 104).
 type coded struct {
-	buf  []byte
-	vals []float32
+	buf []byte
+}
+
+// ref is where one sample's coded bytes lie in its arena: 12 bytes,
+// where a slice header would take 24.
+type ref struct {
+	off, n uint32
+	blk    uint16
 }
 
 // arena holds the coded features of many samples in large blocks, so that
 // a sample costs its bytes and no slack.
 type arena struct {
-	bytes []byte
-	vals  []float32
-	table []float32 // scratch: the distinct values of the sample in hand
+	blocks [][]byte
+	table  []float32 // scratch: the distinct values of the sample in hand
 }
 
 const (
 	byteBlock = 1 << 20
-	valBlock  = 1 << 16
 	// maxBytes is the most bytes one coded number takes (escape zeros
 	// and 32 bits).
 	maxBytes = (escape + 32 + 7) / 8
 )
 
 // add codes fs, sorted by idx with no idx twice (merge's output), into
-// the arena.
-func (a *arena) add(fs []feature) coded {
+// the arena and returns where it lies.
+func (a *arena) add(fs []feature) ref {
 	a.table = a.table[:0]
 	for _, f := range fs {
 		if indexOf(a.table, f.val) < 0 {
 			a.table = append(a.table, f.val)
 		}
 	}
-	if need := maxBytes * (len(fs) + len(a.table)); cap(a.bytes)-len(a.bytes) < need {
-		a.bytes = make([]byte, 0, max(byteBlock, need))
+	need := binary.MaxVarintLen32 + 4*len(a.table) + maxBytes*(len(fs)+len(a.table))
+	if len(a.blocks) == 0 || cap(a.blocks[len(a.blocks)-1])-len(a.blocks[len(a.blocks)-1]) < need {
+		if len(a.blocks) == math.MaxUint16 {
+			panic("router: training examples over 64 GB")
+		}
+		a.blocks = append(a.blocks, make([]byte, 0, max(byteBlock, need)))
 	}
-	if cap(a.vals)-len(a.vals) < len(a.table) {
-		a.vals = make([]float32, 0, max(valBlock, len(a.table)))
+	blk := len(a.blocks) - 1
+	b := a.blocks[blk]
+	start := len(b)
+	b = binary.AppendUvarint(b, uint64(len(a.table)))
+	for _, v := range a.table {
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(v))
 	}
-	vstart := len(a.vals)
-	a.vals = append(a.vals, a.table...)
-	start := len(a.bytes)
-	w := bitWriter{b: a.bytes}
+	w := bitWriter{b: b}
 	for _, v := range a.table {
 		n := 0
 		for _, f := range fs {
@@ -74,11 +85,15 @@ func (a *arena) add(fs []feature) coded {
 			}
 		}
 	}
-	a.bytes = w.flush()
-	return coded{
-		buf:  a.bytes[start:len(a.bytes):len(a.bytes)],
-		vals: a.vals[vstart:len(a.vals):len(a.vals)],
-	}
+	b = w.flush()
+	a.blocks[blk] = b
+	return ref{off: uint32(start), n: uint32(len(b) - start), blk: uint16(blk)}
+}
+
+// coded returns the coded features at r.
+func (a *arena) coded(r ref) coded {
+	end := r.off + r.n
+	return coded{buf: a.blocks[r.blk][r.off:end:end]}
 }
 
 // countK is the Rice parameter of a value's feature count.
@@ -222,9 +237,11 @@ func (c coded) decode(dst []feature) []feature { return c.decodeDrop(dst, 0, 0, 
 //
 //go:norace
 func (c coded) decodeDrop(dst []feature, salt, cut uint64, scale float32) []feature {
-	r := bitReader{b: c.buf}
-	for _, v := range c.vals {
-		v *= scale
+	nv, head := binary.Uvarint(c.buf)
+	vals := c.buf[head : head+4*int(nv)]
+	r := bitReader{b: c.buf[head+4*int(nv):]}
+	for i := 0; i < len(vals); i += 4 {
+		v := math.Float32frombits(binary.LittleEndian.Uint32(vals[i:])) * scale
 		n := int(r.rice(countK))
 		k := gapK(n)
 		idx := uint32(0)

@@ -29,7 +29,7 @@ func TestCodedRoundTrip(t *testing.T) {
 	var a arena
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c := a.add(tt.fs)
+			c := a.coded(a.add(tt.fs))
 			got := byIdx(c.decode(nil))
 			if !slices.Equal(got, tt.fs) && !(len(got) == 0 && len(tt.fs) == 0) {
 				t.Errorf("decode(add(fs)) = %v, want %v", got, tt.fs)
@@ -48,9 +48,9 @@ func TestCodedSize(t *testing.T) {
 	var feats, bytes int
 	for _, ex := range experts[0].Examples[:2000] {
 		fs := merge(fz.extract(ex, sc))
-		c := a.add(fs)
+		c := a.coded(a.add(fs))
 		feats += len(fs)
-		bytes += len(c.buf) + 4*len(c.vals)
+		bytes += len(c.buf)
 		if got := byIdx(c.decode(nil)); !slices.Equal(got, fs) {
 			t.Fatalf("%q: decode(add(fs)) differs from fs", ex)
 		}
@@ -64,9 +64,9 @@ func TestCodedSize(t *testing.T) {
 
 func TestArenaKeepsSamplesApart(t *testing.T) {
 	var a arena
-	first := a.add([]feature{{idx: 1, val: 1}, {idx: 2, val: 1}})
-	second := a.add([]feature{{idx: 3, val: 0.5}})
-	if cap(first.buf) != len(first.buf) || cap(first.vals) != len(first.vals) {
+	first := a.coded(a.add([]feature{{idx: 1, val: 1}, {idx: 2, val: 1}}))
+	second := a.coded(a.add([]feature{{idx: 3, val: 0.5}}))
+	if cap(first.buf) != len(first.buf) {
 		t.Errorf("first sample's slices have room after them: an append would overwrite the next sample")
 	}
 	got := append(byIdx(first.decode(nil)), second.decode(nil)...)
@@ -78,7 +78,7 @@ func TestArenaKeepsSamplesApart(t *testing.T) {
 	for i := range big {
 		big[i] = feature{idx: uint32(i), val: 1}
 	}
-	if got := len(a.add(big).decode(nil)); got != len(big) {
+	if got := len(a.coded(a.add(big)).decode(nil)); got != len(big) {
 		t.Errorf("a sample bigger than a block: %d features decoded, want %d", got, len(big))
 	}
 }
@@ -97,7 +97,7 @@ func TestDecodeDrop(t *testing.T) {
 	for i := range 500 {
 		fs = append(fs, feature{idx: uint32(denseSlots + 97*i), val: float32(i%7) + 0.25})
 	}
-	c := a.add(fs)
+	c := a.coded(a.add(fs))
 	const salt = 0x1234567
 	var want []feature
 	for _, f := range c.decode(nil) {

@@ -29,15 +29,16 @@ const (
 // stays when its hash is at least dropCut.
 var dropCut = uint64(math.Ceil(dropout * (1 << 53)))
 
-// sample is one training example: its features (duplicates merged) and
-// its class.
+// sample is one training example: where its features (duplicates merged)
+// lie in the arena, and its class. It takes 24 bytes: the shipped
+// examples number tens of thousands, and at start-up every byte counts.
 type sample struct {
-	feats coded
-	y     int
 	// key is a hash of the example's text: it orders the training passes
 	// and picks the sample's fold, so that adding an example moves only
 	// that example and the model changes little.
-	key uint64
+	key   uint64
+	feats ref
+	y     uint16
 }
 
 // textHash is FNV-1a (64 bits) over s.
@@ -173,7 +174,7 @@ func merge(feats []feature) []feature {
 // train, which runs the fits concurrently, is still checked.
 //
 //go:norace
-func fit(samples []sample, use []int32, k int) *model {
+func fit(samples []sample, store *arena, use []int32, k int) *model {
 	m := newModel(k)
 	g2 := make([]float32, len(m.w))
 	order := use
@@ -211,13 +212,13 @@ func fit(samples []sample, use []int32, k int) *model {
 			// Drop features at random (by hash: deterministic) so that no
 			// single feature carries an example alone.
 			salt := mix64(s.key ^ uint64(e+1)*0xd1b54a32d192ed03)
-			feats := s.feats.decodeDrop(kept[:0], salt, dropCut, 1/(1-dropout))
+			feats := store.coded(s.feats).decodeDrop(kept[:0], salt, dropCut, 1/(1-dropout))
 			kept = feats
 			m.scores(feats, p)
 			softmax(p, 1)
 			for c := range grad {
 				t := 0.0
-				if c == s.y {
+				if c == int(s.y) {
 					t = 1
 				}
 				grad[c] = float32((p[c] - t) * cw[s.y])
@@ -248,9 +249,9 @@ func fit(samples []sample, use []int32, k int) *model {
 
 // train fits the final model on every sample and calibrates its
 // temperature on out-of-fold predictions, training the folds in parallel.
-func train(samples []sample, k int) *model {
+func train(samples []sample, store *arena, k int) *model {
 	n := len(samples)
-	folded := make([][]float64, n) // out-of-fold logits
+	folded := make([]float64, n*k) // out-of-fold logits, k per sample
 	var final *model
 	var bag []*model
 	if n >= 2*folds {
@@ -267,7 +268,7 @@ func train(samples []sample, k int) *model {
 			f()
 		})
 	}
-	run(func() { final = fit(samples, nil, k) })
+	run(func() { final = fit(samples, store, nil, k) })
 	if n >= 2*folds {
 		assign := foldOf(samples)
 		for f := range folds {
@@ -281,21 +282,19 @@ func train(samples []sample, k int) *model {
 						tr = append(tr, int32(i))
 					}
 				}
-				m := fit(samples, tr, k)
+				m := fit(samples, store, tr, k)
 				var buf []feature
 				bag[f] = m
 				for _, i := range held {
-					out := make([]float64, k)
-					buf = samples[i].feats.decode(buf[:0])
-					m.scores(buf, out)
-					folded[i] = out
+					buf = store.coded(samples[i].feats).decode(buf[:0])
+					m.scores(buf, folded[int(i)*k:int(i)*k+k])
 				}
 			})
 		}
 	}
 	wg.Wait()
 	if n >= 2*folds {
-		final.temp = fitTemperature(folded, samples)
+		final.temp = fitTemperature(folded, k, samples)
 		final.bag = bag
 	}
 	return final
@@ -312,14 +311,15 @@ func foldOf(samples []sample) []int {
 }
 
 // fitTemperature finds the temperature that minimises the negative log
-// likelihood of the held-out logits (golden-section search on log T).
-func fitTemperature(logits [][]float64, samples []sample) float64 {
+// likelihood of the held-out logits, k per sample (golden-section search
+// on log T).
+func fitTemperature(logits []float64, k int, samples []sample) float64 {
 	nll := func(logT float64) float64 {
 		t := math.Exp(logT)
 		var sum float64
-		p := make([]float64, len(logits[0]))
-		for i, l := range logits {
-			copy(p, l)
+		p := make([]float64, k)
+		for i := range samples {
+			copy(p, logits[i*k:i*k+k])
 			softmax(p, t)
 			sum -= math.Log(max(p[samples[i].y], 1e-12))
 		}

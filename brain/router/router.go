@@ -52,6 +52,10 @@ func WithLogger(log *slog.Logger) Option {
 	return func(s *settings) { s.log = log }
 }
 
+// maxExperts is the most experts a router tells apart (a sample's class
+// is 16 bits).
+const maxExperts = 1<<16 - 1
+
 // New trains a router on the experts' examples. Texts whose best expert
 // has a confidence under threshold go to base, marked as a fallback.
 // Training is deterministic: the same experts give the same decisions.
@@ -60,7 +64,11 @@ func New(experts []brain.Expert, base brain.Expert, threshold float64, opts ...O
 	if err != nil {
 		return nil, fmt.Errorf("new router: %w", err)
 	}
-	var samples []sample
+	total := 0
+	for _, x := range experts {
+		total += len(x.Examples)
+	}
+	samples := make([]sample, 0, total)
 	var store arena
 	sc := &scratch{}
 	for c, x := range experts {
@@ -69,7 +77,7 @@ func New(experts []brain.Expert, base brain.Expert, threshold float64, opts ...O
 			if strings.TrimSpace(ex) == "" {
 				continue
 			}
-			samples = append(samples, sample{feats: store.add(merge(r.fz.extract(ex, sc))), y: c, key: textHash(ex)})
+			samples = append(samples, sample{feats: store.add(merge(r.fz.extract(ex, sc))), y: uint16(c), key: textHash(ex)})
 			n++
 		}
 		if n == 0 && len(experts) > 1 {
@@ -77,7 +85,7 @@ func New(experts []brain.Expert, base brain.Expert, threshold float64, opts ...O
 		}
 	}
 	if len(experts) > 1 {
-		r.model = train(samples, len(experts))
+		r.model = train(samples, &store, len(experts))
 	}
 	return r, nil
 }
@@ -91,6 +99,9 @@ func prepare(experts []brain.Expert, base brain.Expert, threshold float64, opts 
 	}
 	if len(experts) == 0 {
 		return nil, errors.New("no experts")
+	}
+	if len(experts) > maxExperts {
+		return nil, fmt.Errorf("%d experts, at most %d", len(experts), maxExperts)
 	}
 	if threshold < 0 || threshold > 1 {
 		return nil, fmt.Errorf("threshold %v is not between 0 and 1", threshold)
