@@ -17,7 +17,7 @@ const (
 // hashed character and word n-grams the 1<<hashBits after them.
 const (
 	denseSlots = 256
-	hashBits   = 17
+	hashBits   = 18
 	numSlots   = denseSlots + 1<<hashBits
 	minGram    = 1
 	maxGram    = 5

@@ -66,8 +66,8 @@ func mix64(x uint64) uint64 {
 // regression, at half the memory and half the work.
 type model struct {
 	k    int
-	cols int       // weights per slot: k, or 1 when k == 2
-	w    []float32 // numSlots*cols, class-minor
+	cols int    // weights per slot: k, or 1 when k == 2
+	w    []bf16 // numSlots*cols, class-minor
 	temp float64
 	// bag holds the models trained on the cross-validation folds. When
 	// set, predict averages their calibrated probabilities with this
@@ -77,24 +77,29 @@ type model struct {
 	bag []*model
 }
 
-func newModel(k int) *model {
+// newModel returns an untrained model of k classes with weights w (nil:
+// all zero).
+func newModel(k int, w []bf16) *model {
 	cols := k
 	if k == 2 {
 		cols = 1
 	}
-	return &model{k: k, cols: cols, w: make([]float32, numSlots*cols), temp: 1}
+	if w == nil {
+		w = make([]bf16, numSlots*cols)
+	}
+	return &model{k: k, cols: cols, w: w, temp: 1}
 }
 
-// scores writes the logits of feats into out (len k). Like fit, whose
-// inner loop it is, it is left out of the race detector's
-// instrumentation: it reads only m and feats and writes only out.
+// scores writes the logits of feats into out (len k). It is left out of
+// the race detector's instrumentation: it reads only m and feats and
+// writes only out.
 //
 //go:norace
 func (m *model) scores(feats []feature, out []float64) {
 	if m.cols == 1 {
 		var s float32
 		for _, f := range feats {
-			s += f.val * m.w[f.idx]
+			s += f.val * m.w[f.idx].float()
 		}
 		out[0], out[1] = 0, float64(s)
 		return
@@ -104,7 +109,29 @@ func (m *model) scores(feats []feature, out []float64) {
 	for _, f := range feats {
 		w := m.w[int(f.idx)*k : int(f.idx)*k+k]
 		for c := range w {
-			out[c] += float64(f.val * w[c])
+			out[c] += float64(f.val * w[c].float())
+		}
+	}
+}
+
+// trainScores is scores over the float32 weights w of a model in training
+// (cols weights per slot, as in model).
+//
+//go:norace
+func trainScores(w []float32, cols int, feats []feature, out []float64) {
+	if cols == 1 {
+		var s float32
+		for _, f := range feats {
+			s += f.val * w[f.idx]
+		}
+		out[0], out[1] = 0, float64(s)
+		return
+	}
+	clear(out)
+	for _, f := range feats {
+		ws := w[int(f.idx)*cols : int(f.idx)*cols+cols]
+		for c := range ws {
+			out[c] += float64(f.val * ws[c])
 		}
 	}
 }
@@ -174,9 +201,12 @@ func merge(feats []feature) []feature {
 // train, which runs the fits concurrently, is still checked.
 //
 //go:norace
-func fit(samples []sample, store *arena, use []int32, k int) *model {
-	m := newModel(k)
-	g2 := make([]float32, len(m.w))
+func fit(samples []sample, store *arena, use []int32, k int, buf *fitBuffers) *model {
+	cols := k
+	if k == 2 {
+		cols = 1
+	}
+	w, g2, rank := buf.reset(numSlots*cols, len(samples))
 	order := use
 	if order == nil {
 		order = make([]int32, len(samples))
@@ -194,12 +224,11 @@ func fit(samples []sample, store *arena, use []int32, k int) *model {
 			cw[c] = float64(len(order)) / float64(k*n)
 		}
 	}
-	rank := make([]uint64, len(samples)) // by sample index
 	p := make([]float64, k)
 	grad := make([]float32, k)
 	var kept []feature
 	// The columns' classes: every class, or class 1 alone (binary).
-	first := k - m.cols
+	first := k - cols
 	for e := range epochs {
 		// Each pass visits the samples in an order of their keys, so that
 		// one more example does not reshuffle all the others.
@@ -214,7 +243,7 @@ func fit(samples []sample, store *arena, use []int32, k int) *model {
 			salt := mix64(s.key ^ uint64(e+1)*0xd1b54a32d192ed03)
 			feats := store.coded(s.feats).decodeDrop(kept[:0], salt, dropCut, 1/(1-dropout))
 			kept = feats
-			m.scores(feats, p)
+			trainScores(w, cols, feats, p)
 			softmax(p, 1)
 			for c := range grad {
 				t := 0.0
@@ -223,28 +252,53 @@ func fit(samples []sample, store *arena, use []int32, k int) *model {
 				}
 				grad[c] = float32((p[c] - t) * cw[s.y])
 			}
-			if m.cols == 1 { // binary: one weight per slot, class 1's
+			if cols == 1 { // binary: one weight per slot, class 1's
 				gr := grad[1]
 				for _, f := range feats {
 					j := f.idx
-					g := gr*f.val + l2*m.w[j]
+					g := gr*f.val + l2*w[j]
 					g2[j] += g * g
-					m.w[j] -= learningRate * g / float32(math.Sqrt(float64(g2[j])+1e-8))
+					w[j] -= learningRate * g / float32(math.Sqrt(float64(g2[j])+1e-8))
 				}
 				continue
 			}
 			for _, f := range feats {
-				base := int(f.idx) * m.cols
+				base := int(f.idx) * cols
 				for c := first; c < k; c++ {
 					j := base + c - first
-					g := grad[c]*f.val + l2*m.w[j]
+					g := grad[c]*f.val + l2*w[j]
 					g2[j] += g * g
-					m.w[j] -= learningRate * g / float32(math.Sqrt(float64(g2[j])+1e-8))
+					w[j] -= learningRate * g / float32(math.Sqrt(float64(g2[j])+1e-8))
 				}
 			}
 		}
 	}
-	return m
+	return newModel(k, quantize(w))
+}
+
+// fitBuffers is the scratch of one fit: its float32 weights, their
+// AdaGrad sums and the samples' ranks in a pass. The fits of one training
+// take turns with a few of them, so that the heap does not grow by two
+// slot-sized slices a fit (and the garbage collector, pacing by the
+// heap's growth, does not let it double).
+type fitBuffers struct {
+	w, g2 []float32
+	rank  []uint64 // by sample index
+}
+
+// reset returns the buffers sized for slots weights and n samples, the
+// weights and sums zero.
+func (b *fitBuffers) reset(slots, n int) (w, g2 []float32, rank []uint64) {
+	if len(b.w) != slots {
+		b.w, b.g2 = make([]float32, slots), make([]float32, slots)
+	} else {
+		clear(b.w)
+		clear(b.g2)
+	}
+	if len(b.rank) != n {
+		b.rank = make([]uint64, n)
+	}
+	return b.w, b.g2, b.rank
 }
 
 // train fits the final model on every sample and calibrates its
@@ -257,22 +311,26 @@ func train(samples []sample, store *arena, k int) *model {
 	if n >= 2*folds {
 		bag = make([]*model, folds)
 	}
-	// At most one model per CPU trains at a time: more would not finish
-	// sooner, and each holds its AdaGrad state until done.
+	// At most one model per CPU trains at a time, each with a set of
+	// buffers it hands on when done: more at once would not finish sooner.
 	var wg sync.WaitGroup
-	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
-	run := func(f func()) {
+	workers := min(runtime.GOMAXPROCS(0), folds+1)
+	bufs := make(chan *fitBuffers, workers)
+	for range workers {
+		bufs <- &fitBuffers{}
+	}
+	run := func(f func(*fitBuffers)) {
 		wg.Go(func() {
-			slots <- struct{}{}
-			defer func() { <-slots }()
-			f()
+			b := <-bufs
+			defer func() { bufs <- b }()
+			f(b)
 		})
 	}
-	run(func() { final = fit(samples, store, nil, k) })
+	run(func(b *fitBuffers) { final = fit(samples, store, nil, k, b) })
 	if n >= 2*folds {
 		assign := foldOf(samples)
 		for f := range folds {
-			run(func() {
+			run(func(b *fitBuffers) {
 				held := make([]int32, 0, n/folds+1)
 				tr := make([]int32, 0, n-n/folds+1)
 				for i := range samples {
@@ -282,7 +340,7 @@ func train(samples []sample, store *arena, k int) *model {
 						tr = append(tr, int32(i))
 					}
 				}
-				m := fit(samples, store, tr, k)
+				m := fit(samples, store, tr, k, b)
 				var buf []feature
 				bag[f] = m
 				for _, i := range held {

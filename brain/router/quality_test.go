@@ -54,7 +54,7 @@ var shippedRouter = sync.OnceValues(func() (*Router, error) {
 })
 
 // shippedThreshold is ROUTER_THRESHOLD's default (cmd/evo/config.go).
-const shippedThreshold = 0.7
+const shippedThreshold = 0.68
 
 func newShipped(tb testing.TB) *Router {
 	tb.Helper()
@@ -94,7 +94,7 @@ type evalSet struct {
 // alone, by writers who saw no example, no other set and no router, and
 // were scored once, at a freeze, before anyone read them; their misses
 // then guided later examples (as kinds of text, never as lines), so none
-// but the newest four sets (v51-v54) is blind to the shipped router. A set
+// is blind to the shipped router (round 18 came from v51-v54's misses). A set
 // under the targets is held at its level at the shipped router (exact
 // rounded down, wrong rounded up): a regression guard, re-read at each
 // freeze. deploy/experts/README.md has
@@ -103,7 +103,7 @@ var evalFiles = []evalSet{
 	// Written from fresh phrasings and never trained on; router_dev was
 	// the set the router was first tuned against.
 	{name: "router_eval.jsonl", minExact: 0.978, maxWrong: 0.0063},
-	{name: "router_dev.jsonl", minExact: 0.976, maxWrong: 0.006},
+	{name: "router_dev.jsonl"},
 	// Written blind by someone who never saw the examples.
 	{name: "router_blind_dev.jsonl"},
 	{name: "router_blind_holdout.jsonl"},
@@ -130,7 +130,7 @@ var evalFiles = []evalSet{
 	{name: "router_blind_v19.jsonl"},
 	{name: "router_blind_v20.jsonl"},
 	{name: "router_blind_v21.jsonl"},
-	{name: "router_blind_v22.jsonl", minExact: 0.979, maxWrong: 0.006},
+	{name: "router_blind_v22.jsonl"},
 	// v23-v38: written from deploy/experts/labelling.md by writers asked for
 	// a fair share of tricky-but-clear lines; each four scored once, at the
 	// freeze of rounds 10-13: v23-v26 95.4 % / 1.81 % (9c0c791), v27-v30
@@ -140,24 +140,24 @@ var evalFiles = []evalSet{
 	{name: "router_blind_v23.jsonl"},
 	{name: "router_blind_v24.jsonl"},
 	{name: "router_blind_v25.jsonl", minExact: 0.979},
-	{name: "router_blind_v26.jsonl", minExact: 0.976, maxWrong: 0.0054},
+	{name: "router_blind_v26.jsonl"},
 	{name: "router_blind_v27.jsonl"},
-	{name: "router_blind_v28.jsonl", minExact: 0.970},
-	{name: "router_blind_v29.jsonl", minExact: 0.975},
-	{name: "router_blind_v30.jsonl", minExact: 0.970},
+	{name: "router_blind_v28.jsonl", minExact: 0.978},
+	{name: "router_blind_v29.jsonl"},
+	{name: "router_blind_v30.jsonl", minExact: 0.978, maxWrong: 0.0054},
 	{name: "router_blind_v31.jsonl"},
 	{name: "router_blind_v32.jsonl"},
-	{name: "router_blind_v33.jsonl", minExact: 0.978},
-	{name: "router_blind_v34.jsonl", minExact: 0.967, maxWrong: 0.0109},
+	{name: "router_blind_v33.jsonl"},
+	{name: "router_blind_v34.jsonl", minExact: 0.975, maxWrong: 0.0109},
 	{name: "router_blind_v35.jsonl"},
-	{name: "router_blind_v36.jsonl", minExact: 0.978},
+	{name: "router_blind_v36.jsonl"},
 	{name: "router_blind_v37.jsonl"},
-	{name: "router_blind_v38.jsonl", minExact: 0.978, maxWrong: 0.0055},
+	{name: "router_blind_v38.jsonl"},
 	// v39-v42: written from the labelling policy after the freeze of round
 	// 14 (a692a0c), by writers asked to cover the whole range of messages
 	// with hard near-neighbours, and scored once at that freeze: 98.52 %
 	// exact, 0.59 % wrong expert over their 1,349 lines (blind).
-	{name: "router_blind_v39.jsonl", minExact: 0.977},
+	{name: "router_blind_v39.jsonl", maxWrong: 0.0085},
 	{name: "router_blind_v40.jsonl"},
 	{name: "router_blind_v41.jsonl"},
 	{name: "router_blind_v42.jsonl"},
@@ -170,7 +170,7 @@ var evalFiles = []evalSet{
 	{name: "router_blind_v43.jsonl"},
 	{name: "router_blind_v44.jsonl", maxWrong: 0.0056},
 	{name: "router_blind_v45.jsonl"},
-	{name: "router_blind_v46.jsonl", minExact: 0.959},
+	{name: "router_blind_v46.jsonl", minExact: 0.959, maxWrong: 0.0117},
 	// v47-v50: written from the labelling policy on 2026-12-03 after the
 	// freeze 4ad8ea4 (round 16 at 0.68), by writers asked for the whole
 	// range of messages with hard near-neighbours, and scored once at that
@@ -187,7 +187,7 @@ var evalFiles = []evalSet{
 	// 1,368 lines (blind); round 16 at 0.68 had 98.83 % / 0.44 %, round 15
 	// at 0.66 98.17 % / 0.58 %.
 	{name: "router_blind_v51.jsonl"},
-	{name: "router_blind_v52.jsonl", minExact: 0.972},
+	{name: "router_blind_v52.jsonl"},
 	{name: "router_blind_v53.jsonl"},
 	{name: "router_blind_v54.jsonl", maxWrong: 0.0058},
 }

@@ -22,12 +22,12 @@ import (
 // Layout, little-endian: snapshotMagic; the 32-byte fingerprint of what
 // was trained (Fingerprint); k; the final model's temperature; the number
 // of models (the final one, then the fold models); each model's weights
-// (a count, then float32s); the probes (a count, then for each the index
+// (a count, then bfloat16s); the probes (a count, then for each the index
 // of an example and its k probabilities). Loading recomputes the probes
 // with the features of the running code: a snapshot made by a featurizer
 // that is not this one is refused even when the caller's salt is the
 // same.
-const snapshotMagic = "evo-router-snapshot\x00\x02"
+const snapshotMagic = "evo-router-snapshot\x00\x03"
 
 // probes is how many examples a snapshot keeps the probabilities of.
 const probes = 16
@@ -83,7 +83,7 @@ func (r *Router) Save(w io.Writer, salt []byte) error {
 		put(uint32(len(models)))
 		for _, m := range models {
 			put(uint32(len(m.w)))
-			put(m.w)
+			bw.Write(weightBytes(m.w))
 		}
 		texts, ids := r.probeTexts()
 		put(uint32(len(ids)))
@@ -158,7 +158,7 @@ func Load(rd io.Reader, salt []byte, experts []brain.Expert, base brain.Expert, 
 	}
 	var models []*model
 	for range n {
-		m := newModel(len(experts))
+		m := newModel(len(experts), nil)
 		var size uint32
 		if err := get(&size); err != nil {
 			return nil, fmt.Errorf("load router: %w", err)
@@ -166,7 +166,7 @@ func Load(rd io.Reader, salt []byte, experts []brain.Expert, base brain.Expert, 
 		if int(size) != len(m.w) {
 			return nil, fmt.Errorf("load router: %d weights, want %d: %w", size, len(m.w), ErrStale)
 		}
-		if err := get(m.w); err != nil {
+		if err := readWeights(br, m.w); err != nil {
 			return nil, fmt.Errorf("load router: weights: %w", err)
 		}
 		m.temp = temp
@@ -211,6 +211,31 @@ func (r *Router) checkProbes(br *bufio.Reader, get func(any) error) error {
 	}
 	if _, err := br.ReadByte(); err != io.EOF {
 		return fmt.Errorf("bytes after the probes: %w", ErrStale)
+	}
+	return nil
+}
+
+// weightBytes returns w little-endian.
+func weightBytes(w []bf16) []byte {
+	b := make([]byte, 2*len(w))
+	for i, h := range w {
+		binary.LittleEndian.PutUint16(b[2*i:], uint16(h))
+	}
+	return b
+}
+
+// readWeights fills w from little-endian bytes of r.
+func readWeights(r io.Reader, w []bf16) error {
+	buf := make([]byte, 64<<10)
+	for len(w) > 0 {
+		n := min(len(buf)/2, len(w))
+		if _, err := io.ReadFull(r, buf[:2*n]); err != nil {
+			return err
+		}
+		for i := range n {
+			w[i] = bf16(binary.LittleEndian.Uint16(buf[2*i:]))
+		}
+		w = w[n:]
 	}
 	return nil
 }
