@@ -4,10 +4,10 @@ import "math"
 
 // bf16 is a bfloat16: the high half of a float32 (its sign, its 8
 // exponent bits and 7 of its 23 fraction bits). A trained model keeps its
-// weights so, at half the memory: rounded to nearest, a weight's relative
-// error is at most 2^-8, far below what moves a decision, and the sum of a text's few
-// hundred weights averages the errors out. Training itself runs in
-// float32.
+// weights so, at half the memory: rounded to nearest, a weight's
+// relative error is at most 2^-8, far below what moves a decision, and
+// the sum of a text's few hundred weights averages the errors out.
+// Training itself runs in float32.
 type bf16 uint16
 
 // toBF16 rounds f to the nearest bfloat16, ties to even. Weights are
