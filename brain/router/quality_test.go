@@ -54,7 +54,7 @@ var shippedRouter = sync.OnceValues(func() (*Router, error) {
 })
 
 // shippedThreshold is ROUTER_THRESHOLD's default (cmd/evo/config.go).
-const shippedThreshold = 0.68
+const shippedThreshold = 0.72
 
 func newShipped(tb testing.TB) *Router {
 	tb.Helper()
@@ -94,7 +94,7 @@ type evalSet struct {
 // alone, by writers who saw no example, no other set and no router, and
 // were scored once, at a freeze, before anyone read them; their misses
 // then guided later examples (as kinds of text, never as lines), so none
-// but the newest four sets (v55-v58) is blind to the shipped router. A set
+// is blind to the shipped router (round 19 came from v55-v58's misses). A set
 // under the targets is held at its level at the shipped router (exact
 // rounded down, wrong rounded up): a regression guard, re-read at each
 // freeze. deploy/experts/README.md has
@@ -102,7 +102,7 @@ type evalSet struct {
 var evalFiles = []evalSet{
 	// Written from fresh phrasings and never trained on; router_dev was
 	// the set the router was first tuned against.
-	{name: "router_eval.jsonl", minExact: 0.978, maxWrong: 0.0063},
+	{name: "router_eval.jsonl", minExact: 0.978},
 	{name: "router_dev.jsonl"},
 	// Written blind by someone who never saw the examples.
 	{name: "router_blind_dev.jsonl"},
@@ -138,8 +138,8 @@ var evalFiles = []evalSet{
 	// v35-v38 97.7 % / 1.11 % (5643694); their misses chose round 14's
 	// themes.
 	{name: "router_blind_v23.jsonl"},
-	{name: "router_blind_v24.jsonl"},
-	{name: "router_blind_v25.jsonl", minExact: 0.979},
+	{name: "router_blind_v24.jsonl", minExact: 0.978},
+	{name: "router_blind_v25.jsonl", minExact: 0.973},
 	{name: "router_blind_v26.jsonl"},
 	{name: "router_blind_v27.jsonl"},
 	{name: "router_blind_v28.jsonl", minExact: 0.978},
@@ -148,7 +148,7 @@ var evalFiles = []evalSet{
 	{name: "router_blind_v31.jsonl"},
 	{name: "router_blind_v32.jsonl"},
 	{name: "router_blind_v33.jsonl"},
-	{name: "router_blind_v34.jsonl", minExact: 0.975, maxWrong: 0.0109},
+	{name: "router_blind_v34.jsonl", minExact: 0.972, maxWrong: 0.0082},
 	{name: "router_blind_v35.jsonl"},
 	{name: "router_blind_v36.jsonl"},
 	{name: "router_blind_v37.jsonl"},
@@ -157,7 +157,7 @@ var evalFiles = []evalSet{
 	// 14 (a692a0c), by writers asked to cover the whole range of messages
 	// with hard near-neighbours, and scored once at that freeze: 98.52 %
 	// exact, 0.59 % wrong expert over their 1,349 lines (blind).
-	{name: "router_blind_v39.jsonl", maxWrong: 0.0085},
+	{name: "router_blind_v39.jsonl"},
 	{name: "router_blind_v40.jsonl"},
 	{name: "router_blind_v41.jsonl"},
 	{name: "router_blind_v42.jsonl"},
@@ -170,7 +170,7 @@ var evalFiles = []evalSet{
 	{name: "router_blind_v43.jsonl"},
 	{name: "router_blind_v44.jsonl", maxWrong: 0.0056},
 	{name: "router_blind_v45.jsonl"},
-	{name: "router_blind_v46.jsonl", minExact: 0.959, maxWrong: 0.0117},
+	{name: "router_blind_v46.jsonl", minExact: 0.956, maxWrong: 0.0117},
 	// v47-v50: written from the labelling policy on 2026-12-03 after the
 	// freeze 4ad8ea4 (round 16 at 0.68), by writers asked for the whole
 	// range of messages with hard near-neighbours, and scored once at that
@@ -187,9 +187,9 @@ var evalFiles = []evalSet{
 	// 1,368 lines (blind); round 16 at 0.68 had 98.83 % / 0.44 %, round 15
 	// at 0.66 98.17 % / 0.58 %.
 	{name: "router_blind_v51.jsonl"},
-	{name: "router_blind_v52.jsonl"},
+	{name: "router_blind_v52.jsonl", minExact: 0.978},
 	{name: "router_blind_v53.jsonl"},
-	{name: "router_blind_v54.jsonl", maxWrong: 0.0058},
+	{name: "router_blind_v54.jsonl"},
 	// v55-v58: written from the labelling policy on 2026-12-03 after the
 	// freeze f6c9f05 (round 18 at 0.68, with 2^18 slots), the same way,
 	// each with a slant (home, work, learners, long and pasted messages)
@@ -199,7 +199,7 @@ var evalFiles = []evalSet{
 	{name: "router_blind_v55.jsonl"},
 	{name: "router_blind_v56.jsonl"},
 	{name: "router_blind_v57.jsonl"},
-	{name: "router_blind_v58.jsonl", minExact: 0.976, maxWrong: 0.0059},
+	{name: "router_blind_v58.jsonl", maxWrong: 0.0059},
 }
 
 // TestEvalFiles checks the acceptance targets on the labelled sets the

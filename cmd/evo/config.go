@@ -31,7 +31,7 @@ type Config struct {
 	ReplyTimeout     time.Duration `env:"REPLY_TIMEOUT" default:"3m" min:"1"`
 	ContextMessages  int           `env:"CONTEXT_MESSAGES" default:"20" min:"1"`
 	ExpertsDir       string        `env:"EXPERTS_DIR" default:"deploy/experts"`
-	RouterThreshold  float64       `env:"ROUTER_THRESHOLD" default:"0.68"`
+	RouterThreshold  float64       `env:"ROUTER_THRESHOLD" default:"0.72"`
 	RouterEmbedModel string        `env:"ROUTER_EMBED_MODEL"`
 	RouterCache      string        `env:"ROUTER_CACHE" default:"data/router.snapshot"`
 	AdapterTRPath    string        `env:"ADAPTER_TR_PATH"`

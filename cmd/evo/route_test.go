@@ -323,7 +323,7 @@ func TestCmdRouteEval(t *testing.T) {
 		t.Fatalf("exit %d, stdout:\n%s\nstderr:\n%s", code, out, errs)
 	}
 	for _, want := range []string{"accuracy (exact)", "wrong expert", "fallback to base", "precision", "recall",
-		"confusion", "python_coder", "tr_chat", "misrouted (", "reliability", "0.9-1.0", "expected calibration error (ECE)", "thresholds (", "0.68 ", "<- ROUTER_THRESHOLD"} {
+		"confusion", "python_coder", "tr_chat", "misrouted (", "reliability", "0.9-1.0", "expected calibration error (ECE)", "thresholds (", "0.72 ", "<- ROUTER_THRESHOLD"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
