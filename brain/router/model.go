@@ -77,13 +77,18 @@ type model struct {
 	bag []*model
 }
 
+// weightCols is how many weights a model of k classes keeps per slot.
+func weightCols(k int) int {
+	if k == 2 {
+		return 1
+	}
+	return k
+}
+
 // newModel returns an untrained model of k classes with weights w (nil:
 // all zero).
 func newModel(k int, w []bf16) *model {
-	cols := k
-	if k == 2 {
-		cols = 1
-	}
+	cols := weightCols(k)
 	if w == nil {
 		w = make([]bf16, numSlots*cols)
 	}
@@ -191,21 +196,19 @@ func merge(feats []feature) []feature {
 
 // fit trains logistic regression with AdaGrad on the samples whose
 // indices are in use (every sample when use is nil), each class weighted
-// by the inverse of its size; it reorders use. The folds pass indices,
-// not copies of their samples: at start-up every byte counts.
+// by the inverse of its size, in float32 in buf, and returns the model
+// with its weights rounded to bfloat16; it reorders use. The folds pass
+// indices, not copies of their samples: at start-up every byte counts.
 //
 // fit is left out of the race detector's instrumentation (go:norace): it
-// touches only its own model and reads samples no one writes while it
-// runs, and instrumented, its inner loops made training the shipped
+// touches only its own buffers and model and reads samples and an arena
+// no one writes while it runs, and instrumented, its inner loops made training the shipped
 // examples take a minute under go test -race (a fifth of that without).
 // train, which runs the fits concurrently, is still checked.
 //
 //go:norace
 func fit(samples []sample, store *arena, use []int32, k int, buf *fitBuffers) *model {
-	cols := k
-	if k == 2 {
-		cols = 1
-	}
+	cols := weightCols(k)
 	w, g2, rank := buf.reset(numSlots*cols, len(samples))
 	order := use
 	if order == nil {
