@@ -9,7 +9,7 @@ import (
 // coded is one training sample's features in about 1.7 bytes each,
 // instead of the eight of a feature. A sample's values are few (a group's
 // 1/sqrt(n), its multiples where an n-gram repeats, keyword counts, shape
-// values: at most 34 among the shipped examples), so the features are
+// values: at most 38 among the shipped examples), so the features are
 // stored by value. buf holds the number of values (a uvarint), the values
 // (float32, little-endian), and then a bit stream: for each value, the
 // number of its features and then their slots as gaps from the previous
